@@ -67,8 +67,8 @@ from truceline.model.products import (
     Finding,
     FindingStatus,
     Incident,
-    Origin,
     ObservationRef,
+    Origin,
 )
 from truceline.model.runtime import Clock, FixedClock, IdFactory, RandomIds, SequentialIds, SystemClock
 
@@ -118,8 +118,8 @@ __all__ = [
     "Probability",
     "RadarTrack",
     "RandomIds",
-    "RecordError",
     "Record",
+    "RecordError",
     "Reliability",
     "SchemaVersionError",
     "SeaTrack",

@@ -146,9 +146,7 @@ class ErrorEllipse(Record):
         return ((cee, cen), (cen, cnn))
 
     @classmethod
-    def from_covariance(
-        cls, cee: float, cen: float, cnn: float, confidence: float = 0.95
-    ) -> ErrorEllipse:
+    def from_covariance(cls, cee: float, cen: float, cnn: float, confidence: float = 0.95) -> ErrorEllipse:
         """The ellipse of a 2×2 (east, north) covariance at ``confidence``."""
         tr = cee + cnn
         det_term = math.sqrt(max(((cee - cnn) / 2.0) ** 2 + cen * cen, 0.0))

@@ -1,0 +1,46 @@
+# Truceline — the two commands a newcomer needs are `make demo` and `make test`.
+# Each creates .venv when missing and installs the project into it first.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_OUT ?= demo-out
+
+.PHONY: install demo test lint typecheck unit bench clean help
+
+help:
+	@echo "make demo   - set up .venv and run the demo on the embedded store (SQLite, no server)"
+	@echo "make test   - set up .venv and run lint, type checks and the whole test suite"
+	@echo "make bench  - run the benchmarks in benchmarks/ (each beside its peer; prints ratios)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/truceline demo --no-serve --out $(DEMO_OUT)
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/lint-imports
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,62 @@
+"""The ``truceline`` command: a thin layer of commands over library calls."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from truceline import __version__
+from truceline.cli import agreement_cmd, ledger_cmd
+from truceline.cli._common import DB_HELP, DEFAULT_DB, console, existing_db, handle_errors, opened_store
+from truceline.cli.demo_cmd import demo
+from truceline.cli.ingest_cmd import ingest
+
+app = typer.Typer(
+    name="truceline",
+    help=(
+        "Truceline: cease-fire monitoring, verification and early warning.\n\n"
+        "Reports flow ingest → store + ledger → fuse → attribute → verify → assess → act. "
+        "Start with 'truceline demo', then 'truceline ingest FILE' and 'truceline ledger verify'."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command()(ingest)
+app.command()(demo)
+app.add_typer(ledger_cmd.app, name="ledger")
+app.add_typer(agreement_cmd.app, name="agreement")
+
+
+@app.command()
+@handle_errors
+def process(
+    db: Annotated[str, typer.Option("--db", envvar="TRUCELINE_DB", help=DB_HELP)] = DEFAULT_DB,
+) -> None:
+    """Run every stage that exists over observations that arrived since the last run.
+
+    Safe to run again: a cursor in the store remembers what was processed.
+    """
+    from truceline.pipeline import process as run_process
+
+    with opened_store(existing_db(db)) as store:
+        report = run_process(store)
+    if report.new_observations == 0:
+        console.print("nothing new to process")
+        return
+    kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(report.by_kind.items()))
+    console.print(f"processed #{report.first_seq:,}…#{report.last_seq:,}: {kinds}")
+    console.print(
+        "stages run: " + (", ".join(report.stages_run) if report.stages_run else "none yet beyond ingest")
+    )
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    console.print(f"truceline {__version__}")
+
+
+def main() -> None:
+    app()

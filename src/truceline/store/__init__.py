@@ -1,0 +1,67 @@
+"""Stores: the Store protocol, the in-memory test double and the embedded SQLite store.
+
+``open_store(location)`` picks the implementation from a path or URL.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from truceline.model import Clock, UsageError
+from truceline.store._records import register_record_type
+from truceline.store.base import (
+    LOG_NAMES,
+    BatchResult,
+    Conflict,
+    LedgerVerification,
+    LogName,
+    ObservationQuery,
+    PreparedObservation,
+    Store,
+    StoredObservation,
+    StoredRecord,
+)
+from truceline.store.memory import MemoryStore
+from truceline.store.rows import ObservationRow, observation_row
+from truceline.store.sqlite import SQLiteStore
+
+
+def open_store(location: str | os.PathLike[str], *, clock: Clock | None = None) -> Store:
+    """Open the store at ``location``: ``:memory:``, a SQLite file path, or ``sqlite:///path``."""
+    text = os.fspath(location)
+    if text == ":memory:":
+        return MemoryStore(clock=clock)
+    if text.startswith("sqlite:///"):
+        text = text[len("sqlite:///") :]
+    elif "://" in text:
+        scheme = text.split("://", 1)[0]
+        raise UsageError(
+            f"unsupported database URL scheme {scheme!r}: use a SQLite path (server stores come later)"
+        )
+    path = Path(text)
+    if path.exists() and path.is_dir():
+        raise UsageError(f"{path} is a directory, not a database file")
+    if not path.parent.exists():
+        raise UsageError(f"{path.parent} does not exist; create it or choose another --db path")
+    return SQLiteStore(path, clock=clock)
+
+
+__all__ = [
+    "LOG_NAMES",
+    "BatchResult",
+    "Conflict",
+    "LedgerVerification",
+    "LogName",
+    "MemoryStore",
+    "ObservationQuery",
+    "ObservationRow",
+    "PreparedObservation",
+    "SQLiteStore",
+    "Store",
+    "StoredObservation",
+    "StoredRecord",
+    "observation_row",
+    "open_store",
+    "register_record_type",
+]

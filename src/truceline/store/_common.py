@@ -1,0 +1,81 @@
+"""Helpers shared by the store implementations: record typing, comparisons, query matching."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from truceline.model import ObservationBase, Record, observation_adapter
+from truceline.store.base import ObservationQuery
+
+
+def record_type(record: Record, type: str | None = None) -> str:
+    """The type name a derived record is stored under (``Incident`` → ``incident``)."""
+    if type is not None:
+        return type
+    return record.__class__.__name__.lower()
+
+
+def record_id(record: Record) -> str:
+    rid = getattr(record, "id", None)
+    if not isinstance(rid, str) or not rid:
+        raise TypeError(f"{record.__class__.__name__} has no string id; only identified records are stored")
+    return rid
+
+
+def serialise(record: Record) -> bytes:
+    """The bytes a derived record is stored and logged as (pydantic JSON, no nulls)."""
+    return record.model_dump_json(exclude_none=True).encode()
+
+
+def parse_observation(body: bytes) -> ObservationBase:
+    return observation_adapter.validate_json(body)  # type: ignore[return-value]
+
+
+def same_report(existing_body: bytes, new: ObservationBase, new_body: bytes) -> bool:
+    """Whether a re-sent report carries the same content as the stored one.
+
+    Bodies are compared first (the usual re-send is byte-identical); otherwise both are parsed
+    and compared as records, so a re-send that differs only in JSON whitespace or key order is
+    still a duplicate and not a conflict.
+    """
+    if existing_body == new_body:
+        return True
+    try:
+        old = parse_observation(existing_body)
+    except ValueError:
+        return False
+    return bool(
+        json.loads(old.model_dump_json(exclude_none=True))
+        == json.loads(new.model_dump_json(exclude_none=True))
+    )
+
+
+def epoch(t: datetime) -> float:
+    return t.timestamp()
+
+
+def from_epoch(x: float) -> datetime:
+    return datetime.fromtimestamp(x, UTC)
+
+
+def matches(query: ObservationQuery, seq: int, obs: ObservationBase) -> bool:
+    """Reference implementation of a query filter (the memory store uses it; SQL mirrors it)."""
+    if seq <= query.after_seq:
+        return False
+    if query.kinds is not None and obs.kind not in query.kinds:  # type: ignore[attr-defined]
+        return False
+    if query.participants is not None and obs.participant not in query.participants:
+        return False
+    if query.start is not None and obs.time < query.start:
+        return False
+    if query.end is not None and obs.time >= query.end:
+        return False
+    if query.bbox is not None:
+        loc = obs.location
+        if loc is None:
+            return False
+        min_lon, min_lat, max_lon, max_lat = query.bbox
+        if not (min_lon <= loc.lon <= max_lon and min_lat <= loc.lat <= max_lat):
+            return False
+    return True

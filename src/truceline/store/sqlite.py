@@ -1,0 +1,556 @@
+"""The embedded default store on SQLite.
+
+Why it is built this way:
+
+* **WAL, one writer, ``synchronous=FULL``** — a batch is acknowledged only when its commit has
+  reached the disk, so an acknowledged report survives a crash or power loss; readers do not
+  block the writer.
+* **A permanent UNIQUE key** (participant, source, key) — re-sending a report changes nothing,
+  whenever it is re-sent (a broker's dedup window would forget).
+* **One transaction per batch** holds the rows, the R*Tree entries, the ledger nodes, the
+  frontier and the signed tree head: after a crash either all of a batch is there or none of it.
+* **Fast path first** — a batch is inserted with ``INSERT OR IGNORE``; only when SQLite reports
+  fewer rows than sent (a re-send or a conflict) is the batch rolled back to a savepoint and
+  replayed row by row to tell duplicates from conflicts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from truceline.ledger import (
+    Frontier,
+    LedgerKey,
+    SignedTreeHead,
+    audit_log,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+)
+from truceline.model import Clock, LedgerError, Record, StoreCorrupt, StoreError, SystemClock
+from truceline.store._common import (
+    from_epoch,
+    parse_observation,
+    record_id,
+    record_type,
+    same_report,
+    serialise,
+)
+from truceline.store._ledgerlog import LedgerLog
+from truceline.store._records import parse_record
+from truceline.store._spatial import buckets_of, pack, unpack
+from truceline.store._sqlite_schema import migrate
+from truceline.store.base import (
+    BatchResult,
+    Conflict,
+    LedgerVerification,
+    LogName,
+    ObservationQuery,
+    PreparedObservation,
+    StoredObservation,
+    StoredRecord,
+)
+from truceline.store.rows import ObservationRow, observation_row
+
+_CONFLICT_REASON = "this participant, source and key already identify a different report"
+_INSERT_OBSERVATION = (
+    "INSERT OR IGNORE INTO observations "
+    "(seq, participant, source, key, kind, time, lat, lon, tlp, sharing_group, received, body, leaf_hash) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
+def _numbered(first: int, received: float, rows: Sequence[ObservationRow]) -> Iterator[tuple[Any, ...]]:
+    for seq, r in enumerate(rows, start=first):
+        yield (
+            seq,
+            r.participant,
+            r.source,
+            r.key,
+            r.kind,
+            r.time,
+            r.lat,
+            r.lon,
+            r.tlp,
+            r.sharing_group,
+            received,
+            r.body,
+            r.leaf_hash,
+        )
+
+
+def _seq_of(name: str) -> int:
+    """The sequence number a record name such as ``observation #17 (…)`` gives, or a large one."""
+    match = re.search(r"#(\d+)", name)
+    return int(match.group(1)) if match else 1 << 62
+
+
+class _NodeReader:
+    """Serves leaf and stored node hashes of one log to the ledger's proof functions."""
+
+    def __init__(self, conn: sqlite3.Connection, log: str) -> None:
+        self._conn = conn
+        self._log = log
+        self._table = "observations" if log == "observations" else "records"
+
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        rows = self._conn.execute(
+            f"SELECT leaf_hash FROM {self._table} WHERE seq > ? AND seq <= ? ORDER BY seq", (start, end)
+        ).fetchall()
+        return [bytes(r[0]) for r in rows]
+
+    def node(self, level: int, index: int) -> bytes | None:
+        row = self._conn.execute(
+            "SELECT hash FROM ledger_nodes WHERE log = ? AND level = ? AND idx = ?", (self._log, level, index)
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
+
+class SQLiteStore:
+    """The embedded store. ``path`` is the database file; the ledger key lives beside it.
+
+    The signing key is kept outside the database (``<db>.key``, mode 0600) so that whoever can
+    rewrite the database cannot also forge the signed tree heads.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        clock: Clock | None = None,
+        key: LedgerKey | None = None,
+        key_path: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self._clock = clock or SystemClock()
+        self._lock = threading.RLock()
+        self._local = threading.local()
+        try:
+            self._conn = self._connect()
+            migrate(self._conn)
+        except sqlite3.DatabaseError as exc:
+            raise StoreCorrupt(f"{self.path}: cannot open the database: {exc}") from exc
+        if key is None:
+            key = LedgerKey.load_or_create(
+                Path(key_path) if key_path else self.path.with_name(self.path.name + ".key")
+            )
+        self._key = key
+        self._logs = {
+            name: LedgerLog(name, key, self._load_frontier(name)) for name in ("observations", "records")
+        }
+        self._next_seq = self._scalar("SELECT COALESCE(MAX(seq), 0) FROM observations") + 1
+        self._next_record_seq = self._scalar("SELECT COALESCE(MAX(seq), 0) FROM records") + 1
+
+    # --- connections ----------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60.0)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA cache_size = -65536")
+        return conn
+
+    def _reader(self) -> sqlite3.Connection:
+        # Each thread reads through its own connection so that reads run beside the writer.
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def _scalar(self, sql: str, params: Sequence[Any] = ()) -> int:
+        row = self._conn.execute(sql, params).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def _load_frontier(self, log: str) -> Frontier:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (f"frontier:{log}",)).fetchone()
+        if row is None:
+            return Frontier()
+        state = json.loads(row[0])
+        return Frontier.from_state(int(state["size"]), [bytes.fromhex(h) for h in state["hashes"]])
+
+    @staticmethod
+    def _frontier_row(log: LedgerLog) -> tuple[str, str]:
+        size, hashes = log.frontier.to_state()
+        return (f"frontier:{log.name}", json.dumps({"size": size, "hashes": [h.hex() for h in hashes]}))
+
+    # --- observations -------------------------------------------------------------------
+    def add_observations(self, batch: Sequence[PreparedObservation]) -> BatchResult:
+        return self.add_rows([observation_row(item.observation, item.body) for item in batch])
+
+    def add_rows(self, rows: Sequence[ObservationRow]) -> BatchResult:
+        if not rows:
+            return BatchResult((), 0, 0, (), self.tree_head())
+        with self._lock:
+            received = self._clock.now().timestamp()
+            first = self._next_seq
+            conn = self._conn
+            log = self._logs["observations"]
+            saved = log.snapshot()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = conn.executemany(_INSERT_OBSERVATION, _numbered(first, received, rows))
+                if cur.rowcount == len(rows):
+                    seqs: list[int | None] = list(range(first, first + len(rows)))
+                    new_rows: Sequence[ObservationRow] = rows
+                    duplicates, conflicts = 0, []
+                else:
+                    # Some keys were already taken: undo and replay one by one.
+                    conn.execute("ROLLBACK")
+                    conn.execute("BEGIN IMMEDIATE")
+                    seqs, new_rows, duplicates, conflicts = self._replay(rows)
+                    if new_rows:
+                        conn.executemany(_INSERT_OBSERVATION, _numbered(first, received, new_rows))
+                inserted = len(new_rows)
+                head = None
+                if new_rows:
+                    self._index_spatially(first, new_rows)
+                    nodes = log.append([r.leaf_hash for r in new_rows])
+                    if nodes:
+                        conn.executemany(
+                            "INSERT INTO ledger_nodes (log, level, idx, hash) VALUES ('observations',?,?,?)",
+                            nodes,
+                        )
+                    head = log.sign(self._clock.now())
+                    self._write_head("observations", head)
+                    conn.execute(
+                        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", self._frontier_row(log)
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                log.frontier = saved
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            self._next_seq += inserted
+            return BatchResult(tuple(seqs), inserted, duplicates, tuple(conflicts), head or self.tree_head())
+
+    def _index_spatially(self, first: int, rows: Sequence[ObservationRow]) -> None:
+        conn = self._conn
+        for members, min_lon, max_lon, min_lat, max_lat, min_t, max_t in buckets_of(first, rows):
+            cur = conn.execute("INSERT INTO spatial_buckets (seqs) VALUES (?)", (pack(members),))
+            conn.execute(
+                "INSERT INTO observations_rtree (id, min_lon, max_lon, min_lat, max_lat, min_time, max_time) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (cur.lastrowid, min_lon, max_lon, min_lat, max_lat, min_t, max_t),
+            )
+
+    def _replay(
+        self, rows: Sequence[ObservationRow]
+    ) -> tuple[list[int | None], list[ObservationRow], int, list[Conflict]]:
+        seqs: list[int | None] = []
+        new_rows: list[ObservationRow] = []
+        conflicts: list[Conflict] = []
+        duplicates = 0
+        in_batch: dict[tuple[str, str, str], tuple[int, bytes]] = {}
+        next_seq = self._next_seq
+        for i, row in enumerate(rows):
+            k = (row.participant, row.source, row.key)
+            found: tuple[int, bytes] | None = in_batch.get(k)
+            if found is None:
+                hit = self._conn.execute(
+                    "SELECT seq, body FROM observations WHERE participant = ? AND source = ? AND key = ?", k
+                ).fetchone()
+                if hit is not None:
+                    found = (int(hit[0]), bytes(hit[1]))
+            if found is not None:
+                if same_report(found[1], parse_observation(row.body), row.body):
+                    duplicates += 1
+                    seqs.append(found[0])
+                else:
+                    conflicts.append(Conflict(i, found[0], _CONFLICT_REASON))
+                    seqs.append(None)
+                continue
+            new_rows.append(row)
+            in_batch[k] = (next_seq, row.body)
+            seqs.append(next_seq)
+            next_seq += 1
+        return seqs, new_rows, duplicates, conflicts
+
+    def _write_head(self, log: str, head: SignedTreeHead) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO tree_heads (log, tree_size, body) VALUES (?,?,?)",
+            (log, head.tree_size, head.to_json()),
+        )
+
+    def _stored_observation(self, row: Sequence[Any]) -> StoredObservation:
+        seq, received, body, lh = row
+        try:
+            obs = parse_observation(bytes(body))
+        except ValueError as exc:
+            raise StoreCorrupt(f"observation #{seq}: stored body no longer parses: {exc}") from exc
+        return StoredObservation(int(seq), from_epoch(received), obs, bytes(lh))
+
+    def get_observation(self, participant: str, source: str, key: str) -> StoredObservation | None:
+        row = (
+            self._reader()
+            .execute(
+                "SELECT seq, received, body, leaf_hash FROM observations "
+                "WHERE participant = ? AND source = ? AND key = ?",
+                (participant, source, key),
+            )
+            .fetchone()
+        )
+        return None if row is None else self._stored_observation(row)
+
+    @staticmethod
+    def _where(query: ObservationQuery) -> tuple[str, list[Any]]:
+        clauses = ["o.seq > ?"]
+        params: list[Any] = [query.after_seq]
+        if query.kinds is not None:
+            clauses.append(f"o.kind IN ({','.join('?' * len(query.kinds))})")
+            params.extend(query.kinds)
+        if query.participants is not None:
+            clauses.append(f"o.participant IN ({','.join('?' * len(query.participants))})")
+            params.extend(query.participants)
+        if query.start is not None:
+            clauses.append("o.time >= ?")
+            params.append(query.start.timestamp())
+        if query.end is not None:
+            clauses.append("o.time < ?")
+            params.append(query.end.timestamp())
+        if query.bbox is not None:
+            min_lon, min_lat, max_lon, max_lat = query.bbox
+            clauses.append("o.lon >= ? AND o.lon <= ? AND o.lat >= ? AND o.lat <= ?")
+            params.extend([min_lon, max_lon, min_lat, max_lat])
+        return " WHERE " + " AND ".join(clauses), params
+
+    def _bbox_candidates(self, conn: sqlite3.Connection, query: ObservationQuery) -> list[int]:
+        """Sequence numbers the R*Tree says may lie in the query's box and time window."""
+        assert query.bbox is not None
+        min_lon, min_lat, max_lon, max_lat = query.bbox
+        t0 = query.start.timestamp() if query.start is not None else -1e18
+        t1 = query.end.timestamp() if query.end is not None else 1e18
+        seqs: set[int] = set()
+        for (blob,) in conn.execute(
+            "SELECT b.seqs FROM observations_rtree r JOIN spatial_buckets b ON b.id = r.id "
+            "WHERE r.max_lon >= ? AND r.min_lon <= ? AND r.max_lat >= ? AND r.min_lat <= ? "
+            "AND r.max_time >= ? AND r.min_time <= ?",
+            (min_lon, max_lon, min_lat, max_lat, t0, t1),
+        ):
+            seqs.update(s for s in unpack(bytes(blob)) if s > query.after_seq)
+        return sorted(seqs)
+
+    def observations(self, query: ObservationQuery | None = None) -> Iterator[StoredObservation]:
+        q = query or ObservationQuery()
+        conn = self._reader()
+        where, params = self._where(q)
+        columns = "SELECT o.seq, o.received, o.body, o.leaf_hash FROM observations o"
+        if q.bbox is None:
+            sql = f"{columns}{where} ORDER BY o.seq"
+            if q.limit is not None:
+                sql += " LIMIT ?"
+                params.append(q.limit)
+            cur = conn.execute(sql, params)
+            while True:
+                chunk = cur.fetchmany(1000)
+                if not chunk:
+                    return
+                for row in chunk:
+                    yield self._stored_observation(row)
+        # Spatial: candidates from the R*Tree, refined on the exact columns, in seq order.
+        candidates = self._bbox_candidates(conn, q)
+        n = 0
+        for i in range(0, len(candidates), 500):
+            chunk_seqs = candidates[i : i + 500]
+            sql = f"{columns}{where} AND o.seq IN ({','.join('?' * len(chunk_seqs))}) ORDER BY o.seq"
+            for row in conn.execute(sql, [*params, *chunk_seqs]).fetchall():
+                if q.limit is not None and n >= q.limit:
+                    return
+                n += 1
+                yield self._stored_observation(row)
+
+    def count_observations(self, query: ObservationQuery | None = None) -> int:
+        q = query or ObservationQuery()
+        if q.bbox is not None:
+            return sum(1 for _ in self.observations(q))
+        where, params = self._where(q)
+        row = self._reader().execute(f"SELECT COUNT(*) FROM observations o{where}", params).fetchone()
+        return int(row[0])
+
+    def max_seq(self) -> int:
+        return self._next_seq - 1
+
+    # --- derived records ------------------------------------------------------------------
+    def put_record(self, record: Record, *, type: str | None = None) -> StoredRecord:
+        rtype, rid = record_type(record, type), record_id(record)
+        body = serialise(record)
+        lh = leaf_hash(body)
+        with self._lock:
+            conn = self._conn
+            log = self._logs["records"]
+            saved = log.snapshot()
+            now = self._clock.now()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                version = (
+                    self._scalar(
+                        "SELECT COALESCE(MAX(version), 0) FROM records WHERE type = ? AND id = ?",
+                        (rtype, rid),
+                    )
+                    + 1
+                )
+                seq = self._next_record_seq
+                conn.execute(
+                    "INSERT INTO records (seq, type, id, version, created, body, leaf_hash) VALUES (?,?,?,?,?,?,?)",
+                    (seq, rtype, rid, version, now.timestamp(), body, lh),
+                )
+                nodes = log.append([lh])
+                if nodes:
+                    conn.executemany(
+                        "INSERT INTO ledger_nodes (log, level, idx, hash) VALUES ('records',?,?,?)", nodes
+                    )
+                self._write_head("records", log.sign(now))
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", self._frontier_row(log)
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                log.frontier = saved
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            self._next_record_seq += 1
+        return StoredRecord(seq, rtype, rid, version, now, record, lh)
+
+    def _stored_record(self, row: Sequence[Any]) -> StoredRecord:
+        seq, rtype, rid, version, created, body, lh = row
+        try:
+            record = parse_record(rtype, bytes(body))
+        except ValueError as exc:
+            raise StoreCorrupt(f"{rtype} {rid} v{version}: stored body no longer parses: {exc}") from exc
+        return StoredRecord(int(seq), rtype, rid, int(version), from_epoch(created), record, bytes(lh))
+
+    _RECORD_COLUMNS = "seq, type, id, version, created, body, leaf_hash"
+
+    def get_record(self, type: str, id: str, version: int | None = None) -> StoredRecord | None:
+        if version is None:
+            sql = f"SELECT {self._RECORD_COLUMNS} FROM records WHERE type = ? AND id = ? ORDER BY version DESC LIMIT 1"
+            row = self._reader().execute(sql, (type, id)).fetchone()
+        else:
+            sql = f"SELECT {self._RECORD_COLUMNS} FROM records WHERE type = ? AND id = ? AND version = ?"
+            row = self._reader().execute(sql, (type, id, version)).fetchone()
+        return None if row is None else self._stored_record(row)
+
+    def records(self, type: str, *, after_seq: int = 0) -> Iterator[StoredRecord]:
+        # The latest version of each id, ordered by the id's first appearance.
+        sql = (
+            f"SELECT {', '.join('r.' + c for c in self._RECORD_COLUMNS.split(', '))} FROM records r "
+            "JOIN (SELECT id, MIN(seq) AS first, MAX(version) AS latest FROM records WHERE type = ? GROUP BY id) l "
+            "ON r.id = l.id AND r.version = l.latest WHERE r.type = ? AND l.first > ? ORDER BY l.first"
+        )
+        for row in self._reader().execute(sql, (type, type, after_seq)).fetchall():
+            yield self._stored_record(row)
+
+    def record_history(self, type: str, id: str) -> list[StoredRecord]:
+        sql = f"SELECT {self._RECORD_COLUMNS} FROM records WHERE type = ? AND id = ? ORDER BY version"
+        return [self._stored_record(r) for r in self._reader().execute(sql, (type, id)).fetchall()]
+
+    # --- cursors --------------------------------------------------------------------------
+    def get_cursor(self, name: str) -> int:
+        row = self._reader().execute("SELECT value FROM cursors WHERE name = ?", (name,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def set_cursor(self, name: str, value: int) -> None:
+        with self._lock:
+            self._conn.execute("INSERT OR REPLACE INTO cursors (name, value) VALUES (?, ?)", (name, value))
+
+    # --- ledger ---------------------------------------------------------------------------
+    def tree_head(self, log: LogName = "observations") -> SignedTreeHead | None:
+        row = (
+            self._reader()
+            .execute("SELECT body FROM tree_heads WHERE log = ? ORDER BY tree_size DESC LIMIT 1", (log,))
+            .fetchone()
+        )
+        return None if row is None else SignedTreeHead.from_json(row[0])
+
+    def tree_heads(self, log: LogName = "observations") -> list[SignedTreeHead]:
+        rows = (
+            self._reader()
+            .execute("SELECT body FROM tree_heads WHERE log = ? ORDER BY tree_size", (log,))
+            .fetchall()
+        )
+        return [SignedTreeHead.from_json(r[0]) for r in rows]
+
+    def inclusion_proof(self, log: LogName, seq: int, tree_size: int | None = None) -> list[bytes]:
+        size = self._logs[log].size if tree_size is None else tree_size
+        return inclusion_proof(_NodeReader(self._reader(), log), seq - 1, size)
+
+    def consistency_proof(self, log: LogName, size1: int, size2: int) -> list[bytes]:
+        return consistency_proof(_NodeReader(self._reader(), log), size1, size2)
+
+    def verify_ledger(self) -> LedgerVerification:
+        result = LedgerVerification()
+        conn = self._connect()  # a private connection: a consistent snapshot for the whole audit
+        try:
+            conn.execute("BEGIN")
+            try:
+                problems = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall() if r[0] != "ok"]
+            except sqlite3.DatabaseError as exc:
+                problems = [str(exc)]
+            if problems:
+                result.integrity_errors.extend(problems[:20])
+                return result
+            try:
+                heads = {
+                    log: [
+                        SignedTreeHead.from_json(r[0])
+                        for r in conn.execute(
+                            "SELECT body FROM tree_heads WHERE log = ? ORDER BY tree_size", (log,)
+                        )
+                    ]
+                    for log in ("observations", "records")
+                }
+            except (ValueError, KeyError) as exc:
+                result.integrity_errors.append(f"a signed tree head is unreadable: {exc}")
+                return result
+            from truceline.store._sqlite_audit import observation_items, record_items
+
+            checks: list[LedgerError] = []
+            obs_report = audit_log(
+                observation_items(conn, checks),
+                heads["observations"],
+                self._key.public_key,
+                _NodeReader(conn, "observations"),
+            )
+            rec_report = audit_log(
+                record_items(conn, checks),
+                heads["records"],
+                self._key.public_key,
+                _NodeReader(conn, "records"),
+            )
+            for first in checks[:1]:
+                # Our row checks (gaps, columns or index entries that disagree with the bytes)
+                # apply where the Merkle audit found nothing earlier: a record whose own bytes
+                # fail their leaf hash is the more fundamental finding.
+                target = obs_report if first.record.startswith("observation") else rec_report
+                if target.first_error is None or _seq_of(first.record) < _seq_of(target.first_error.record):
+                    target.ok = False
+                    target.first_error = first
+            result.reports["observations"] = obs_report
+            result.reports["records"] = rec_report
+            return result
+        except sqlite3.DatabaseError as exc:
+            result.integrity_errors.append(str(exc))
+            return result
+        finally:
+            conn.close()
+
+    def check_open(self) -> None:
+        if self._conn is None:  # pragma: no cover
+            raise StoreError("store is closed")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+            conn = getattr(self._local, "conn", None)
+            if conn is not None:
+                conn.close()
+                self._local.conn = None

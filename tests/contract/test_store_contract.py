@@ -1,0 +1,214 @@
+"""The contract every Store passes: memory and SQLite now, PostgreSQL when it lands.
+
+Each test takes the ``store`` fixture, parametrised over every implementation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from tests.conftest import NOW, OBSERVATION_KINDS_UNDER_TEST, observation_dict
+from truceline.ledger import verify_consistency, verify_inclusion
+
+from truceline.model import (
+    CreationInfo,
+    FixedClock,
+    Incident,
+    Markings,
+    ObservationRef,
+    observation_adapter,
+)
+from truceline.store import MemoryStore, ObservationQuery, PreparedObservation, SQLiteStore, Store
+from truceline.store._common import matches
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    clock = FixedClock(NOW)
+    s: Store = (
+        MemoryStore(clock=clock) if request.param == "memory" else SQLiteStore(tmp_path / "t.db", clock=clock)
+    )
+    yield s
+    s.close()
+
+
+def prepared(i: int, kind: str = "acoustic_arrival", **over: object) -> PreparedObservation:
+    body = json.dumps(observation_dict(i, kind, **over)).encode()
+    return PreparedObservation(observation_adapter.validate_json(body), body)  # type: ignore[arg-type]
+
+
+def batch(n: int, start: int = 0) -> list[PreparedObservation]:
+    kinds = OBSERVATION_KINDS_UNDER_TEST
+    return [prepared(i, kinds[i % len(kinds)]) for i in range(start, start + n)]
+
+
+def test_a_batch_gets_contiguous_sequence_numbers(store: Store) -> None:
+    result = store.add_observations(batch(25))
+    assert result.seqs == tuple(range(1, 26))
+    assert (result.inserted, result.duplicates, result.conflicts) == (25, 0, ())
+    assert store.max_seq() == 25
+    assert result.tree_head is not None and result.tree_head.tree_size == 25
+
+
+def test_a_stored_observation_reads_back_equal(store: Store) -> None:
+    items = batch(13)
+    store.add_observations(items)
+    for item in items:
+        got = store.get_observation(*item.observation.dedup_key)
+        assert got is not None and got.observation == item.observation
+
+
+def test_resending_a_batch_changes_nothing(store: Store) -> None:
+    items = batch(10)
+    first = store.add_observations(items)
+    head = store.tree_head()
+    again = store.add_observations(items)
+    assert again.inserted == 0 and again.duplicates == 10
+    assert again.seqs == first.seqs
+    assert store.max_seq() == 10
+    assert store.tree_head() == head
+
+
+def test_resend_differing_only_in_json_formatting_is_a_duplicate(store: Store) -> None:
+    d = observation_dict(1)
+    store.add_observations([prepared(1)])
+    pretty = json.dumps(d, indent=2, sort_keys=True).encode()
+    result = store.add_observations([PreparedObservation(observation_adapter.validate_json(pretty), pretty)])  # type: ignore[arg-type]
+    assert result.duplicates == 1 and not result.conflicts
+
+
+def test_a_key_reused_for_different_content_is_a_conflict_and_not_stored(store: Store) -> None:
+    store.add_observations([prepared(1)])
+    changed = prepared(1, snr_db=99.0)
+    result = store.add_observations([prepared(2), changed, prepared(3)])
+    assert result.inserted == 2
+    assert (
+        len(result.conflicts) == 1
+        and result.conflicts[0].index == 1
+        and result.conflicts[0].existing_seq == 1
+    )
+    assert result.seqs == (2, None, 3)
+    stored = store.get_observation(*changed.observation.dedup_key)
+    assert stored is not None and stored.observation.snr_db == 14.0  # type: ignore[attr-defined]
+
+
+def test_duplicates_inside_one_batch_are_stored_once(store: Store) -> None:
+    result = store.add_observations([prepared(1), prepared(2), prepared(1)])
+    assert result.inserted == 2 and result.duplicates == 1
+    assert result.seqs == (1, 2, 1)
+
+
+def test_same_key_from_another_participant_is_a_different_report(store: Store) -> None:
+    a = prepared(1)
+    b = prepared(1, participant="GBR", markings={"tlp": "green", "originator": "GBR"})
+    assert store.add_observations([a, b]).inserted == 2
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        ObservationQuery(),
+        ObservationQuery(after_seq=7),
+        ObservationQuery(kinds=("acoustic_arrival", "claim")),
+        ObservationQuery(participants=("RUS",)),
+        ObservationQuery(
+            start=NOW - timedelta(hours=6, seconds=-10), end=NOW - timedelta(hours=6, seconds=-30)
+        ),
+        ObservationQuery(bbox=(37.0, 47.5, 38.0, 48.5)),
+        ObservationQuery(bbox=(38.0, 48.05, 38.5, 48.5)),
+        ObservationQuery(kinds=("acoustic_arrival",), limit=2),
+    ],
+    ids=["all", "after", "kinds", "participants", "time", "bbox", "bbox-empty", "limit"],
+)
+def test_queries_agree_with_the_reference_filter(store: Store, query: ObservationQuery) -> None:
+    items = batch(40)
+    store.add_observations(items)
+    expected = [i + 1 for i, it in enumerate(items) if matches(query, i + 1, it.observation)]
+    if query.limit is not None:
+        expected = expected[: query.limit]
+    got = [s.seq for s in store.observations(query)]
+    assert got == expected
+    if query.limit is None:
+        assert store.count_observations(query) == len(expected)
+
+
+def _incident(rid: str, n: int) -> Incident:
+    return Incident(
+        id=rid,
+        start=NOW,
+        end=NOW + timedelta(seconds=n),
+        observations=(ObservationRef(participant="USA", source="ac-017", key=f"k{n}"),),
+        markings=Markings(tlp="green", originator="USA"),
+        creation_info=CreationInfo(agent="test", created=NOW),
+    )
+
+
+def test_derived_records_keep_every_version(store: Store) -> None:
+    store.put_record(_incident("incident--a", 1))
+    store.put_record(_incident("incident--b", 1))
+    v2 = store.put_record(_incident("incident--a", 2))
+    assert v2.version == 2 and v2.type == "incident"
+    latest = store.get_record("incident", "incident--a")
+    assert latest is not None and latest.version == 2 and latest.record == _incident("incident--a", 2)
+    first = store.get_record("incident", "incident--a", 1)
+    assert first is not None and first.record == _incident("incident--a", 1)
+    assert [r.id for r in store.records("incident")] == ["incident--a", "incident--b"]
+    assert [r.version for r in store.records("incident")] == [2, 1]
+    assert [r.version for r in store.record_history("incident", "incident--a")] == [1, 2]
+    assert store.get_record("incident", "nope") is None
+
+
+def test_cursors_start_at_zero_and_remember(store: Store) -> None:
+    assert store.get_cursor("fuse") == 0
+    store.set_cursor("fuse", 42)
+    assert store.get_cursor("fuse") == 42
+
+
+def test_every_record_has_a_verifiable_inclusion_proof(store: Store) -> None:
+    for start in (0, 9, 20):
+        store.add_observations(batch(9 if start < 20 else 14, start))
+    head = store.tree_head()
+    assert head is not None and head.tree_size == 32
+    root = bytes.fromhex(head.root_hash)
+    for stored in store.observations():
+        proof = store.inclusion_proof("observations", stored.seq)
+        assert verify_inclusion(stored.leaf_hash, stored.seq - 1, head.tree_size, proof, root)
+        assert (
+            not verify_inclusion(stored.leaf_hash, stored.seq % 32, head.tree_size, proof, root)
+            or stored.seq == 1
+        )
+
+
+def test_consecutive_tree_heads_are_consistent(store: Store) -> None:
+    for start in range(0, 60, 7):
+        store.add_observations(batch(7, start))
+    heads = store.tree_heads()
+    assert [h.tree_size for h in heads] == list(range(7, 64, 7))
+    for older, newer in itertools.pairwise(heads):
+        proof = store.consistency_proof("observations", older.tree_size, newer.tree_size)
+        assert verify_consistency(
+            older.tree_size,
+            newer.tree_size,
+            proof,
+            bytes.fromhex(older.root_hash),
+            bytes.fromhex(newer.root_hash),
+        )
+
+
+def test_a_clean_store_verifies(store: Store) -> None:
+    store.add_observations(batch(30))
+    store.put_record(_incident("incident--a", 1))
+    result = store.verify_ledger()
+    assert result.ok, {k: str(r.first_error) for k, r in result.reports.items()}
+    assert result.reports["observations"].records_checked == 30
+    assert result.reports["records"].records_checked == 1
+
+
+def test_an_empty_batch_is_a_no_op(store: Store) -> None:
+    result = store.add_observations([])
+    assert result.inserted == 0 and store.max_seq() == 0
