@@ -18,7 +18,7 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
-from truceline.geo import LineIndex, SpatialIndex, buffer_line, project_geometry, to_metric
+from truceline.geo import LineIndex, buffer_line, project_geometry, to_metric
 from truceline.model import WEAPON_CLASSES, Participant
 
 __all__ = [
@@ -231,7 +231,7 @@ class Agreement:
         self.clauses: Mapping[str, Clause] = MappingProxyType(dict(clauses))
         self._participants = by_id
         self._line_index: LineIndex | None = None
-        self._sector_index: SpatialIndex | None = None
+        self._sector_index: LineIndex | None = None
         self._sector_ids = np.array([s.id for s in sectors] + [""])
 
     def __repr__(self) -> str:
@@ -287,15 +287,20 @@ class Agreement:
     def sector_of(self, lon: ArrayLike, lat: ArrayLike) -> StrArray:
         """For each position, the id of the nearest sector within ``sector_max_distance_km``, else ``''``.
 
+        Sectors are lines (a polygonal sector is measured to its outline); where two meet, the
+        first listed wins. Fast within the limit of the line (a grid), slower beyond it (a tree).
+
         >>> from truceline.agreement import default_agreement
         >>> default_agreement().sector_of([24.03, 37.80], [49.84, 48.00]).tolist()  # Lviv, Donetsk
         ['', 'CL-07']
         """
+        limit = self.sector_max_distance_km * 1000.0
         if self._sector_index is None:
-            self._sector_index = SpatialIndex([s.geometry_metric for s in self.sectors])
+            # Sectors are lines (or areas, by their outline): one index over all their segments.
+            self._sector_index = LineIndex([s.geometry_metric for s in self.sectors], band_m=limit)
         x, y = to_metric(np.ravel(np.asarray(lon, np.float64)), np.ravel(np.asarray(lat, np.float64)))
-        pos, _ = self._sector_index.nearest(x, y, max_distance=self.sector_max_distance_km * 1000.0)
-        return self._sector_ids[pos]
+        member, dist = self._sector_index.nearest_member(x, y)
+        return self._sector_ids[np.where(dist <= limit, member, -1)]
 
     def sector(self, sector_id: str) -> Sector:
         for s in self.sectors:

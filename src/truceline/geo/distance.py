@@ -11,6 +11,7 @@ across the theatre (uncorrected planar distances are off by up to 0.15 %).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, overload
 
@@ -80,24 +81,28 @@ def metric_distance_m(x1: ArrayLike, y1: ArrayLike, x2: ArrayLike, y2: ArrayLike
     return _ground_length(a[0], a[1], a[2], a[3])
 
 
-def _segments(line_metric: Any) -> tuple[FloatArray, FloatArray]:
-    """Start points and direction vectors of every segment of a lineal (or polygonal) geometry."""
-    geom = line_metric
-    if shapely.get_dimensions(geom) == 2:
-        geom = shapely.boundary(geom)
-    parts = shapely.get_parts(geom)
+def _segments(members: Sequence[Any]) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Start points, direction vectors and owning member of every segment of lineal geometries.
+
+    Polygonal members contribute their boundaries.
+    """
     starts: list[FloatArray] = []
     ends: list[FloatArray] = []
-    for part in parts:  # a loop over the line's parts (a handful), never over query points
-        coords = shapely.get_coordinates(part)
-        if len(coords) >= 2:
-            starts.append(coords[:-1])
-            ends.append(coords[1:])
+    owners: list[IntArray] = []
+    for m, geom in enumerate(members):  # a loop over the lines and their parts, never over points
+        if shapely.get_dimensions(geom) == 2:
+            geom = shapely.boundary(geom)
+        for part in shapely.get_parts(geom):
+            coords = shapely.get_coordinates(part)
+            if len(coords) >= 2:
+                starts.append(coords[:-1])
+                ends.append(coords[1:])
+                owners.append(np.full(len(coords) - 1, m, dtype=np.intp))
     if not starts:
         raise ValueError("the line has no segments")
     a = np.concatenate(starts)
     d = np.concatenate(ends) - a
-    return a, d
+    return a, d, np.concatenate(owners)
 
 
 class LineIndex:
@@ -113,7 +118,8 @@ class LineIndex:
     * elsewhere, and for small queries, an STR-tree of the segments (shapely's ``query_nearest``),
       which is also :meth:`nearest_reference`, the plain twin the grid is tested against.
 
-    The grid is built on the first large query (≥ ``grid_threshold`` points).
+    The grid is built on the first large query (≥ ``grid_threshold`` points). Given a sequence
+    of lines (sectors, say), :meth:`nearest_member` tells which of them each point is nearest to.
 
     >>> from shapely import LineString
     >>> idx = LineIndex(LineString([(0, 0), (10_000, 0)]))
@@ -124,14 +130,15 @@ class LineIndex:
 
     def __init__(
         self,
-        line_metric: Any,
+        line_metric: Any | Sequence[Any],
         *,
         cell_m: float = 2_000.0,
         band_m: float = 80_000.0,
         grid_threshold: int = 20_000,
     ) -> None:
         self.line = line_metric
-        self._a, self._d = _segments(line_metric)
+        members = list(line_metric) if isinstance(line_metric, list | tuple | np.ndarray) else [line_metric]
+        self._a, self._d, self._owner = _segments(members)
         self._len2 = np.einsum("ij,ij->i", self._d, self._d)
         segments = shapely.linestrings(np.stack([self._a, self._a + self._d], axis=1))
         self._tree = shapely.STRtree(segments)
@@ -153,9 +160,11 @@ class LineIndex:
         return ax + t * dx, ay + t * dy
 
     def _tree_segments(self, px: FloatArray, py: FloatArray) -> IntArray:
-        pairs = self._tree.query_nearest(shapely.points(px, py), all_matches=False)
+        pairs = self._tree.query_nearest(shapely.points(px, py), all_matches=True)
+        # Ties (a point equidistant from two segments) go to the lowest segment, as on the grid.
+        first = _first_per_point(pairs[0], pairs[1])
         seg = np.empty(px.size, dtype=np.intp)
-        seg[pairs[0]] = pairs[1]
+        seg[pairs[0][first]] = pairs[1][first]
         return seg
 
     def nearest_reference(self, x: ArrayLike, y: ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -169,8 +178,26 @@ class LineIndex:
     def nearest(self, x: ArrayLike, y: ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
         """For points in theatre metres: (planar distance, nearest x, nearest y) on the line."""
         px, py = _flat_xy(x, y)
+        nx, ny = self._foot(px, py, self._nearest_segments(px, py))
+        return np.hypot(px - nx, py - ny), nx, ny
+
+    def nearest_member(self, x: ArrayLike, y: ArrayLike) -> tuple[IntArray, FloatArray]:
+        """For points in theatre metres: the position of the nearest line given, and the planar distance.
+
+        >>> from shapely import LineString
+        >>> idx = LineIndex([LineString([(0, 0), (10, 0)]), LineString([(0, 10), (10, 10)])])
+        >>> member, dist = idx.nearest_member([5.0, 5.0], [2.0, 9.0])
+        >>> member.tolist(), dist.tolist()
+        ([0, 1], [2.0, 1.0])
+        """
+        px, py = _flat_xy(x, y)
+        seg = self._nearest_segments(px, py)
+        nx, ny = self._foot(px, py, seg)
+        return self._owner[seg], np.hypot(px - nx, py - ny)
+
+    def _nearest_segments(self, px: FloatArray, py: FloatArray) -> IntArray:
         if px.size < self._threshold:
-            return self.nearest_reference(px, py)
+            return self._tree_segments(px, py) if px.size else np.empty(0, dtype=np.intp)
         if self._grid is None:
             self._grid = _Grid(self, self._cell, self._band)
         seg = np.empty(px.size, dtype=np.intp)
@@ -182,8 +209,7 @@ class LineIndex:
         outside = np.flatnonzero(row < 0)
         if outside.size:
             seg[outside] = self._tree_segments(px[outside], py[outside])
-        nx, ny = self._foot(px, py, seg)
-        return np.hypot(px - nx, py - ny), nx, ny
+        return seg
 
     def distance_metric_m(self, x: ArrayLike, y: ArrayLike) -> FloatArray:
         """Ground metres from points given in theatre metres to the line."""
@@ -200,6 +226,15 @@ class LineIndex:
 _CHUNK = 65_536
 
 
+def _first_per_point(point: IntArray, target: IntArray) -> IntArray:
+    """Positions of the (point, target) pairs holding each point's lowest target."""
+    order = np.lexsort((target, point))
+    p = point[order]
+    keep = np.ones(p.size, dtype=bool)
+    keep[1:] = p[1:] != p[:-1]
+    return np.asarray(order[keep], dtype=np.intp)
+
+
 def _flat_xy(x: ArrayLike, y: ArrayLike) -> tuple[FloatArray, FloatArray]:
     px, py = np.broadcast_arrays(np.asarray(x, np.float64), np.asarray(y, np.float64))
     return np.ravel(px), np.ravel(py)
@@ -213,7 +248,8 @@ class _Grid:
     """Candidate segments per grid cell, for the cells within ``band`` of the line (CSR layout)."""
 
     def __init__(self, index: LineIndex, cell: float, band: float) -> None:
-        x0, y0, x1, y1 = shapely.bounds(index.line)
+        ends = np.concatenate([index._a, index._a + index._d])
+        (x0, y0), (x1, y1) = ends.min(axis=0), ends.max(axis=0)
         self.cell = cell
         self.x0, self.y0 = x0 - band - cell, y0 - band - cell
         self.nx = int(np.ceil((x1 + band + cell - self.x0) / cell))
@@ -225,7 +261,9 @@ class _Grid:
         near_pairs, d_c = index._tree.query_nearest(centres, max_distance=band, return_distance=True)
         cells = near_pairs[0]
         half_diagonal = cell * np.sqrt(0.5)
-        pairs = index._tree.query(centres[cells], predicate="dwithin", distance=d_c + 2.0 * half_diagonal + 1.0)
+        pairs = index._tree.query(
+            centres[cells], predicate="dwithin", distance=d_c + 2.0 * half_diagonal + 1.0
+        )
         order = np.lexsort((pairs[1], pairs[0]))
         self.candidates = pairs[1][order].astype(np.intp)
         counts = np.bincount(pairs[0], minlength=cells.size)
@@ -254,10 +292,13 @@ class _Grid:
         qx, qy = px[point], py[point]
         fx, fy = self.index._foot(qx, qy, seg)
         d2 = (qx - fx) ** 2 + (qy - fy) ** 2
-        # Per point, the candidate of least distance (ties: the lowest segment, as the tree picks).
-        order = np.lexsort((seg, d2, point))
-        winners = order[first]
-        return np.asarray(seg[winners], dtype=np.intp)
+        # Pairs are grouped by point and, within a cell, ordered by segment: the first pair that
+        # reaches its point's minimum is the nearest segment (ties go to the lowest segment).
+        best = np.minimum.reduceat(d2, first)
+        hit = np.flatnonzero(d2 == np.repeat(best, counts))
+        keep = np.ones(hit.size, dtype=bool)
+        keep[1:] = point[hit[1:]] != point[hit[:-1]]
+        return np.asarray(seg[hit[keep]], dtype=np.intp)
 
 
 @lru_cache(maxsize=32)

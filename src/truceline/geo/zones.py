@@ -14,6 +14,7 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from truceline.geo.distance import _first_per_point
 from truceline.geo.projection import scale_factor
 
 __all__ = ["SpatialIndex", "buffer_line", "points_in"]
@@ -97,10 +98,8 @@ class SpatialIndex:
         px, _ = _xy(x, y)
         pairs = self.query_points(x, y, predicate="intersects")
         out = np.full(px.size, -1, dtype=np.intp)
-        # Sort each point's matches by descending geometry position: with repeated indices the
-        # last assignment wins, so the lowest position is the one kept.
-        order = np.lexsort((-pairs[1], pairs[0]))
-        out[pairs[0][order]] = pairs[1][order]
+        first = _first_per_point(pairs[0], pairs[1])
+        out[pairs[0][first]] = pairs[1][first]
         return out
 
     def nearest(
@@ -119,8 +118,8 @@ class SpatialIndex:
         pairs, d = self._tree.query_nearest(
             shapely.points(px, py), max_distance=max_distance, return_distance=True, all_matches=True
         )
-        # all_matches keeps every tie; reverse order so the lowest tree position is written last.
-        order = np.lexsort((-pairs[1], pairs[0]))
-        pos[pairs[0][order]] = pairs[1][order]
-        dist[pairs[0][order]] = d[order]
+        # all_matches keeps every tie; the lowest tree position wins.
+        first = _first_per_point(pairs[0], pairs[1])
+        pos[pairs[0][first]] = pairs[1][first]
+        dist[pairs[0][first]] = d[first]
         return pos, dist

@@ -36,8 +36,9 @@ class ContextChecks:
         for i, p in enumerate(m.releasable_to):
             if p not in known:
                 return RecordError(record, f"markings.releasable_to.{i}", f"unknown participant {p!r}")
+        fields = obs.__dict__  # plain dict access: pydantic's __getattr__ is slow for absent names
         for name in _PARTY_FIELDS:
-            value = getattr(obs, name, None)
+            value = fields.get(name)
             if value is not None and value not in known:
                 return RecordError(record, name, f"unknown participant {value!r}")
         limit = self.now + self.future_tolerance
@@ -48,7 +49,7 @@ class ContextChecks:
                 f"{obs.time.isoformat()} is in the future (more than {_fmt(self.future_tolerance)} "
                 "ahead of this machine's clock); check the sensor's clock",
             )
-        claimed = getattr(obs, "claimed_time", None)
+        claimed = fields.get("claimed_time")
         if claimed is not None and claimed > limit:
             return RecordError(record, "claimed_time", f"{claimed.isoformat()} is in the future")
         return None

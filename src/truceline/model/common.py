@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -62,13 +61,7 @@ def _parse_time(value: Any) -> Any:
     return value
 
 
-def _must_be_aware(value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:  # pragma: no cover - AwareDatetime checks
-        raise ValueError("a time needs a UTC offset, e.g. 2026-03-01T04:05:06Z")
-    return value
-
-
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_parse_time), AfterValidator(_must_be_aware)]
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_parse_time)]
 """An instant: ISO 8601 with a UTC offset; bare numbers and naive times are rejected."""
 
 ParticipantId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_-]{1,15}$")]

@@ -2,34 +2,44 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from array import array
-from collections.abc import Iterable
+from collections.abc import Sequence
+
+import numpy as np
 
 from truceline.store.rows import SPATIAL_CELL_DEG, ObservationRow
 
 Bucket = tuple[list[int], float, float, float, float, float, float]
 
 
-def buckets_of(first_seq: int, rows: Iterable[ObservationRow]) -> list[Bucket]:
-    """Group rows (numbered from ``first_seq``) by grid cell; rows without a position are skipped."""
-    cells: dict[tuple[int, int], list[int]] = {}
-    positions: dict[int, tuple[float, float, float]] = {}
-    seq = first_seq
-    for row in rows:
-        if row.lat is not None and row.lon is not None:
-            cell = (math.floor(row.lon / SPATIAL_CELL_DEG), math.floor(row.lat / SPATIAL_CELL_DEG))
-            cells.setdefault(cell, []).append(seq)
-            positions[seq] = (row.lon, row.lat, row.time)
-        seq += 1
-    out: list[Bucket] = []
-    for members in cells.values():
-        lons = [positions[s][0] for s in members]
-        lats = [positions[s][1] for s in members]
-        times = [positions[s][2] for s in members]
-        out.append((members, min(lons), max(lons), min(lats), max(lats), min(times), max(times)))
-    return out
+def buckets_of(first_seq: int, rows: Sequence[ObservationRow]) -> list[Bucket]:
+    """Group rows (numbered from ``first_seq``) by grid cell; rows without a position are skipped.
+
+    Vectorised: one sort by cell, then per-group minima and maxima with ``reduceat``.
+    """
+    lat = np.array([r.lat if r.lat is not None else np.nan for r in rows], dtype=float)
+    lon = np.array([r.lon if r.lon is not None else np.nan for r in rows], dtype=float)
+    time = np.array([r.time for r in rows], dtype=float)
+    seq = np.arange(first_seq, first_seq + len(rows), dtype=np.int64)
+    keep = ~(np.isnan(lat) | np.isnan(lon))
+    if not keep.any():
+        return []
+    lat, lon, time, seq = lat[keep], lon[keep], time[keep], seq[keep]
+    cell = np.floor(lon / SPATIAL_CELL_DEG).astype(np.int64) * 100_000 + np.floor(lat / SPATIAL_CELL_DEG).astype(
+        np.int64
+    )
+    order = np.argsort(cell, kind="stable")
+    cell, lat, lon, time, seq = cell[order], lat[order], lon[order], time[order], seq[order]
+    starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
+    bounds = [np.minimum.reduceat(lon, starts), np.maximum.reduceat(lon, starts),
+              np.minimum.reduceat(lat, starts), np.maximum.reduceat(lat, starts),
+              np.minimum.reduceat(time, starts), np.maximum.reduceat(time, starts)]
+    members = np.split(seq, starts[1:])
+    return [
+        (m.tolist(), *(float(b[i]) for b in bounds))  # type: ignore[misc]
+        for i, m in enumerate(members)
+    ]
 
 
 def pack(seqs: list[int]) -> bytes:

@@ -31,7 +31,6 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (participant, source, key)
     );
     CREATE INDEX observations_time ON observations (time);
-    CREATE INDEX observations_kind_time ON observations (kind, time);
 
     -- The spatial index: an R*Tree over space-time buckets (the observations of one batch that
     -- fall in one grid cell), each listing its members. One R*Tree insert per bucket instead

@@ -11,7 +11,7 @@ from typing import NamedTuple
 from truceline.ledger import leaf_hash
 from truceline.model import ObservationBase
 
-SPATIAL_CELL_DEG = 0.1
+SPATIAL_CELL_DEG = 0.25
 """Observations of one batch in the same cell of this size share one spatial-index entry."""
 
 

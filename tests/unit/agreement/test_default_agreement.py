@@ -227,7 +227,9 @@ def test_triggers_are_data_with_thresholds(agreement: Agreement) -> None:
     crossing = next(t for t in agreement.triggers if t.kind == "line_crossing")
     assert {"contact_line", "border.BLR", "border.RUS"} <= set(crossing.parameters["lines"])
     assert crossing.parameters["min_personnel"] > 0 and crossing.response == "activation"
-    assert all(set(t.by) <= agreement.party_ids() and t.clause in agreement.clauses for t in agreement.triggers)
+    assert all(
+        set(t.by) <= agreement.party_ids() and t.clause in agreement.clauses for t in agreement.triggers
+    )
 
 
 def test_describe_summarises_the_agreement(agreement: Agreement) -> None:

@@ -28,7 +28,9 @@ def test_the_minimal_fixture_is_itself_valid(doc: dict[str, Any], write: Write) 
     assert a.side_of([30.0, 34.0], [48.0, 48.0]).tolist() == ["UKR", "RUS"]
 
 
-def test_a_typo_in_a_field_name_is_named_with_its_path_line_and_a_suggestion(doc: dict[str, Any], write: Write) -> None:
+def test_a_typo_in_a_field_name_is_named_with_its_path_line_and_a_suggestion(
+    doc: dict[str, Any], write: Write
+) -> None:
     doc["withdrawal"]["mlrs"] = {"distnace_km": 35}
     path = write(doc)
     err = _error(path)
@@ -46,7 +48,9 @@ def test_a_wrong_value_type_names_the_field(doc: dict[str, Any], write: Write) -
     assert err.path == "withdrawal.tank.distance_km" and "'far'" in err.reason
 
 
-def test_an_unknown_weapon_class_in_the_withdrawal_table_is_refused(doc: dict[str, Any], write: Write) -> None:
+def test_an_unknown_weapon_class_in_the_withdrawal_table_is_refused(
+    doc: dict[str, Any], write: Write
+) -> None:
     doc["withdrawal"]["mlsr"] = {"distance_km": 35}
     err = _error(write(doc))
     assert err.path == "withdrawal.mlsr"
@@ -103,7 +107,9 @@ def test_bad_yaml_syntax_gives_the_line(write: Write) -> None:
     assert err.file == str(path) and "YAML syntax error at line" in err.reason
 
 
-def test_a_duplicate_key_is_refused_rather_than_silently_overwritten(doc: dict[str, Any], write: Write) -> None:
+def test_a_duplicate_key_is_refused_rather_than_silently_overwritten(
+    doc: dict[str, Any], write: Write
+) -> None:
     text = yaml.safe_dump(doc, sort_keys=False).replace("version: '1'\n", "version: '1'\nversion: '2'\n", 1)
     err = _error(write(text))
     assert err.path == "version" and "duplicate key" in err.reason
@@ -115,8 +121,12 @@ def test_a_missing_geometry_file_is_named(doc: dict[str, Any], write: Write) -> 
     assert err.path == "contact_line.geometry.file" and "file not found: nowhere.geojson" in err.reason
 
 
-def test_a_referenced_file_that_is_not_json_names_that_file(doc: dict[str, Any], write: Write, tmp_path: Path) -> None:
-    (tmp_path / "line.geojson").write_text('{"type": "LineString", "coordinates": [[32, 47],', encoding="utf-8")
+def test_a_referenced_file_that_is_not_json_names_that_file(
+    doc: dict[str, Any], write: Write, tmp_path: Path
+) -> None:
+    (tmp_path / "line.geojson").write_text(
+        '{"type": "LineString", "coordinates": [[32, 47],', encoding="utf-8"
+    )
     doc["contact_line"]["geometry"] = {"file": "line.geojson"}
     err = _error(write(doc))
     assert err.file == str(tmp_path / "line.geojson")
@@ -126,7 +136,9 @@ def test_a_referenced_file_that_is_not_json_names_that_file(doc: dict[str, Any],
 def test_a_feature_missing_from_a_file_is_named(doc: dict[str, Any], write: Write, tmp_path: Path) -> None:
     fc = {
         "type": "FeatureCollection",
-        "features": [{"type": "Feature", "id": "A", "properties": {}, "geometry": doc["contact_line"]["geometry"]}],
+        "features": [
+            {"type": "Feature", "id": "A", "properties": {}, "geometry": doc["contact_line"]["geometry"]}
+        ],
     }
     (tmp_path / "lines.geojson").write_text(json.dumps(fc), encoding="utf-8")
     doc["contact_line"]["geometry"] = {"file": "lines.geojson", "feature": "B"}
@@ -134,9 +146,13 @@ def test_a_feature_missing_from_a_file_is_named(doc: dict[str, Any], write: Writ
     assert err.path == "contact_line.geometry.feature" and "no feature 'B'" in err.reason
 
 
-def test_file_references_resolve_relative_to_the_agreement(doc: dict[str, Any], write: Write, tmp_path: Path) -> None:
+def test_file_references_resolve_relative_to_the_agreement(
+    doc: dict[str, Any], write: Write, tmp_path: Path
+) -> None:
     (tmp_path / "geo").mkdir()
-    (tmp_path / "geo" / "line.geojson").write_text(json.dumps(doc["contact_line"]["geometry"]), encoding="utf-8")
+    (tmp_path / "geo" / "line.geojson").write_text(
+        json.dumps(doc["contact_line"]["geometry"]), encoding="utf-8"
+    )
     doc["contact_line"]["geometry"] = {"file": "geo/line.geojson"}
     assert load_agreement(write(doc)).contact_line.length == pytest.approx(2.0)
 
@@ -151,7 +167,9 @@ def test_file_references_resolve_relative_to_the_agreement(doc: dict[str, Any], 
             "expected LineString",
         ),
         (
-            lambda d: d["contact_line"].update(geometry={"type": "LineString", "coordinates": [[32, 47], [32, 135]]}),
+            lambda d: d["contact_line"].update(
+                geometry={"type": "LineString", "coordinates": [[32, 47], [32, 135]]}
+            ),
             "contact_line.geometry",
             "out of range",
         ),
@@ -200,7 +218,11 @@ def test_file_references_resolve_relative_to_the_agreement(doc: dict[str, Any], 
             "disengagement.areas[0].geometry",
             "straddle",
         ),
-        (lambda d: d["reassurance_force"].update(min_distance_km=500), "reassurance_force.basing", "comes within"),
+        (
+            lambda d: d["reassurance_force"].update(min_distance_km=500),
+            "reassurance_force.basing",
+            "comes within",
+        ),
         (lambda d: d["participants"].append(d["participants"][0]), "participants[3].id", "listed twice"),
     ],
 )
@@ -213,6 +235,8 @@ def test_each_kind_of_mistake_is_refused_at_its_field(
     assert words in err.reason, err
 
 
-def test_a_missing_agreement_file_and_a_non_mapping_document_are_refused(tmp_path: Path, write: Write) -> None:
+def test_a_missing_agreement_file_and_a_non_mapping_document_are_refused(
+    tmp_path: Path, write: Write
+) -> None:
     assert "file not found" in _error(tmp_path / "absent.yaml").reason
     assert "must be a mapping" in _error(write("- just\n- a list\n")).reason

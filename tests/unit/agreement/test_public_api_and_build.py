@@ -51,9 +51,13 @@ def test_public_surface_is_pinned() -> None:
 def test_agreement_imports_only_model_and_geo(module: str) -> None:
     source = Path(importlib.import_module(module).__file__ or "").read_text(encoding="utf-8")
     imported = {
-        line.split()[1] for line in source.splitlines() if line.startswith(("from truceline", "import truceline"))
+        line.split()[1]
+        for line in source.splitlines()
+        if line.startswith(("from truceline", "import truceline"))
     }
-    assert all(m.startswith(("truceline.agreement", "truceline.model", "truceline.geo")) for m in imported), imported
+    assert all(m.startswith(("truceline.agreement", "truceline.model", "truceline.geo")) for m in imported), (
+        imported
+    )
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -81,7 +85,13 @@ def test_the_build_tool_reproduces_the_shipped_data_byte_for_byte(
         spec.loader.exec_module(tool)
         assert (
             tool.main(
-                [str(SHARED_DATA), "--agreement-out", str(tmp_path / "agreement"), "--geo-out", str(tmp_path / "geo")]
+                [
+                    str(SHARED_DATA),
+                    "--agreement-out",
+                    str(tmp_path / "agreement"),
+                    "--geo-out",
+                    str(tmp_path / "geo"),
+                ]
             )
             == 0
         )
@@ -90,7 +100,10 @@ def test_the_build_tool_reproduces_the_shipped_data_byte_for_byte(
     assert "Truceline default agreement" in capsys.readouterr().out
     shipped_agreement = Path(truceline.agreement.DEFAULT_AGREEMENT_PATH).parent
     shipped_geo = REPO / "src" / "truceline" / "geo" / "data"
-    for built_dir, shipped_dir in ((tmp_path / "agreement", shipped_agreement), (tmp_path / "geo", shipped_geo)):
+    for built_dir, shipped_dir in (
+        (tmp_path / "agreement", shipped_agreement),
+        (tmp_path / "geo", shipped_geo),
+    ):
         built = sorted(p.name for p in built_dir.iterdir())
         assert built == sorted(p.name for p in shipped_dir.iterdir() if p.is_file())
         for name in built:

@@ -33,7 +33,9 @@ def test_side_of_agrees_with_per_point_containment(points: list[tuple[float, flo
 
 @settings(max_examples=25, derandomize=True, deadline=None)
 @given(positions)
-def test_sector_of_agrees_with_the_nearest_sector_by_plain_distance(points: list[tuple[float, float]]) -> None:
+def test_sector_of_agrees_with_the_nearest_sector_by_plain_distance(
+    points: list[tuple[float, float]],
+) -> None:
     a = _agreement()
     lon, lat = np.array(points).T
     got = a.sector_of(lon, lat).tolist()

@@ -107,19 +107,35 @@ def test_distance_to_line_agrees_with_geodesic_within_a_thousandth() -> None:
         unique=True,
     ),
     st.lists(st.tuples(st.floats(-600_000, 600_000), st.floats(-600_000, 600_000)), min_size=1, max_size=40),
+    st.sampled_from([5_000.0, 20_000.0, 50_000.0]),
 )
-def test_line_index_agrees_with_plain_shapely_distance(
-    vertices: list[tuple[float, float]], points: list[tuple[float, float]]
+def test_line_index_grid_and_tree_routes_agree_with_plain_shapely_distance(
+    vertices: list[tuple[float, float]], points: list[tuple[float, float]], cell: float
 ) -> None:
     line = shapely.LineString(vertices)
-    index = LineIndex(line)
     x, y = np.array(points).T
-    dist, nx, ny = index.nearest(x, y)
     reference = np.array([shapely.Point(p).distance(line) for p in points])
-    assert np.allclose(dist, reference, rtol=1e-9, atol=1e-6)
-    # The reported nearest point lies on the line, at that distance.
-    on_line = shapely.distance(shapely.points(nx, ny), line)
-    assert np.all(on_line < 1e-6 * max(1.0, float(np.abs(vertices).max())))
+    grid = LineIndex(line, cell_m=cell, band_m=150_000.0, grid_threshold=0)
+    for dist, nx, ny in (grid.nearest(x, y), grid.nearest_reference(x, y)):
+        assert np.allclose(dist, reference, rtol=1e-9, atol=1e-6)
+        # The reported nearest point lies on the line, at that distance.
+        on_line = shapely.distance(shapely.points(nx, ny), line)
+        assert np.all(on_line < 1e-6 * max(1.0, float(np.abs(vertices).max())))
+
+
+def test_line_index_grid_route_matches_the_tree_on_the_real_line_exactly() -> None:
+    line_metric = default_agreement().contact_line_metric
+    index = LineIndex(line_metric, grid_threshold=0)
+    rng = np.random.default_rng(11)
+    # Half the points within 70 km of the line (the grid's band), half anywhere in the theatre.
+    main = max(shapely.get_parts(line_metric), key=lambda g: g.length)
+    base = shapely.get_coordinates(shapely.line_interpolate_point(main, rng.uniform(0, main.length, 20_000)))
+    near_x, near_y = (base + rng.uniform(-70_000, 70_000, base.shape)).T
+    far_x, far_y = to_metric(*_theatre_points(rng, 20_000))
+    x, y = np.concatenate([near_x, far_x]), np.concatenate([near_y, far_y])
+    fast, reference = index.nearest(x, y), index.nearest_reference(x, y)
+    for a, b in zip(fast, reference, strict=True):  # equal but for ties at shared vertices' rounding
+        assert np.allclose(a, b, rtol=0.0, atol=1e-6)
 
 
 def test_line_index_handles_multilines_polygons_and_no_points() -> None:
