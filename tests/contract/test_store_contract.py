@@ -12,9 +12,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
 from tests.conftest import NOW, OBSERVATION_KINDS_UNDER_TEST, observation_dict
 from truceline.ledger import verify_consistency, verify_inclusion
-
 from truceline.model import (
     CreationInfo,
     FixedClock,

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.conftest import observation_dict
 
+from tests.conftest import observation_dict
 from truceline.store import SQLiteStore
 
 N_RECORDS = 4_000
@@ -73,12 +73,12 @@ def test_killing_ingest_at_random_points_loses_and_duplicates_nothing(tmp_path: 
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     kills = 0
     for _ in range(CYCLES):
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        time.sleep(rng.uniform(0.3, 2.5))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
-        proc.wait(timeout=60)
+        with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env) as proc:
+            time.sleep(rng.uniform(0.3, 2.5))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+            proc.wait(timeout=60)
         if db.exists():
             _check(db, _acknowledged(ack))
     assert kills > 0, "the ingest finished before any kill; raise N_RECORDS"

@@ -68,7 +68,7 @@ def head(
     if log not in ("observations", "records"):
         raise UsageError(f"unknown log {log!r}; use observations or records")
     with opened_store(existing_db(db)) as store:
-        sth = store.tree_head(log)  # type: ignore[arg-type]
+        sth = store.tree_head(log)
     if sth is None:
         console.print("{}")
         return
@@ -89,7 +89,7 @@ def prove(
     if log not in ("observations", "records"):
         raise UsageError(f"unknown log {log!r}; use observations or records")
     with opened_store(existing_db(db)) as store:
-        sth = store.tree_head(log)  # type: ignore[arg-type]
+        sth = store.tree_head(log)
         if sth is None or seq > sth.tree_size:
             raise UsageError(
                 f"no record #{seq} in the {log} log (size {0 if sth is None else sth.tree_size})"
@@ -105,7 +105,7 @@ def prove(
                         leaf = r.leaf_hash
         if leaf is None:
             raise UsageError(f"record #{seq} not found")
-        proof = store.inclusion_proof(log, seq, sth.tree_size)  # type: ignore[arg-type]
+        proof = store.inclusion_proof(log, seq, sth.tree_size)
     ok = verify_inclusion(leaf, seq - 1, sth.tree_size, proof, bytes.fromhex(sth.root_hash))
     console.print_json(
         json.dumps(

@@ -23,7 +23,9 @@ class DuplicateKeyError(ValueError):
 
 # Fields whose values hold JSON objects (and so keys of their own); everything else is a leaf
 # or a list of strings. Kept in step with the model by a test.
-NESTED_FIELDS = frozenset({"location", "error", "markings", "origin", "impact", "intended_destination", "media", "weapons"})
+NESTED_FIELDS = frozenset(
+    {"location", "error", "markings", "origin", "impact", "intended_destination", "media", "weapons"}
+)
 
 
 def count_set_keys(value: Any) -> int:

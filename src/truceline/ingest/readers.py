@@ -83,7 +83,7 @@ def parse_ndjson_line(filename: str, lineno: int, raw: bytes) -> Parsed | Reject
         err = RecordError(where, "", f"record of {len(line)} bytes exceeds the {MAX_RECORD_BYTES}-byte limit")
         return Rejected(where, lineno, (err,), _raw(line))
     try:
-        obs: ObservationBase = observation_adapter.validate_json(line)  # type: ignore[assignment]
+        obs: ObservationBase = observation_adapter.validate_json(line)
     except ValidationError as exc:
         return Rejected(where, lineno, tuple(record_errors(where, exc)), _raw(line))
     dup = check_duplicate_keys(line, obs)
@@ -173,12 +173,12 @@ class CSVReader:
             where = f"{filename}:{lineno}"
             raw = ",".join(v or "" for v in row.values() if isinstance(v, str))
             if None in row:
-                err = RecordError(where, "", f"{len(row[None])} more cells than the header has columns")  # type: ignore[index]
+                err = RecordError(where, "", f"{len(row[None])} more cells than the header has columns")
                 yield Rejected(where, lineno, (err,), raw)
                 continue
             try:
                 data = _unflatten(row)
-                obs: ObservationBase = observation_adapter.validate_python(data, strict=False)  # type: ignore[assignment]
+                obs: ObservationBase = observation_adapter.validate_python(data, strict=False)
             except ValidationError as exc:
                 yield Rejected(where, lineno, tuple(record_errors(where, exc)), raw)
                 continue
@@ -220,7 +220,7 @@ class GeoJSONReader:
             raw = json.dumps(feature)[:10_000]
             try:
                 props = self._properties(feature)
-                obs: ObservationBase = observation_adapter.validate_json(json.dumps(props))  # type: ignore[assignment]
+                obs: ObservationBase = observation_adapter.validate_json(json.dumps(props))
             except ValidationError as exc:
                 yield Rejected(where, i, tuple(record_errors(where, exc)), raw)
                 continue

@@ -363,7 +363,7 @@ def bad_reports(good: dict[str, Any]) -> list[str]:
     import json
 
     def variant(**changes: Any) -> dict[str, Any]:
-        rec = json.loads(json.dumps(good))
+        rec: dict[str, Any] = json.loads(json.dumps(good))
         rec["key"] = f"{rec['key']}-bad{len(lines)}"
         for k, v in changes.items():
             if v is _DELETE:
@@ -423,7 +423,8 @@ def _hour_weights() -> np.ndarray:
             3.1,
         ]
     )
-    return w / w.sum()
+    weights: np.ndarray = w / w.sum()
+    return weights
 
 
 def _distance_m(lon: float, lat: float, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ def serialise(record: Record) -> bytes:
 
 
 def parse_observation(body: bytes) -> ObservationBase:
-    return observation_adapter.validate_json(body)  # type: ignore[return-value]
+    return observation_adapter.validate_json(body)
 
 
 def same_report(existing_body: bytes, new: ObservationBase, new_body: bytes) -> bool:

@@ -38,4 +38,4 @@ class LedgerLog:
         return self.key.sign_tree_head(self.frontier.size, self.frontier.root(), timestamp)
 
     def snapshot(self) -> Frontier:
-        return Frontier.from_state(self.frontier.to_state())
+        return Frontier.from_state(*self.frontier.to_state())

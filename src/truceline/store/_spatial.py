@@ -37,7 +37,7 @@ def buckets_of(first_seq: int, rows: Sequence[ObservationRow]) -> list[Bucket]:
               np.minimum.reduceat(time, starts), np.maximum.reduceat(time, starts)]
     members = np.split(seq, starts[1:])
     return [
-        (m.tolist(), *(float(b[i]) for b in bounds))  # type: ignore[misc]
+        (m.tolist(), *(float(b[i]) for b in bounds))
         for i, m in enumerate(members)
     ]
 

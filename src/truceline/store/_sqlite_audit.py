@@ -38,7 +38,7 @@ class _SpatialIndex:
             if np.any(self.bucket_of[seqs] >= 0):
                 problems.append(LedgerError(f"spatial bucket {bucket_id}", "lists an observation twice"))
             self.bucket_of[seqs] = len(boxes)
-            boxes.append(tuple(box))  # type: ignore[arg-type]
+            boxes.append(tuple(box))
         self.boxes = np.array(boxes, dtype=float).reshape(-1, 6)
 
     def mismatch(self, seq: int, lon: float, lat: float, time: float) -> str | None:

@@ -206,7 +206,7 @@ class SQLiteStore:
                 if cur.rowcount == len(rows):
                     seqs: list[int | None] = list(range(first, first + len(rows)))
                     new_rows: Sequence[ObservationRow] = rows
-                    duplicates, conflicts = 0, []
+                    duplicates, conflicts = 0, list[Conflict]()
                 else:
                     # Some keys were already taken: undo and replay one by one.
                     conn.execute("ROLLBACK")

@@ -7,9 +7,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from tests.conftest import observation_dict, observation_line
 from typer.testing import CliRunner
 
+from tests.conftest import observation_dict, observation_line
 from truceline.cli import app
 
 runner = CliRunner()

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import NOW, OBSERVATION_KINDS_UNDER_TEST, PARTICIPANTS, observation_dict, observation_line
 
+from tests.conftest import NOW, OBSERVATION_KINDS_UNDER_TEST, PARTICIPANTS, observation_dict, observation_line
 from truceline.ingest import (
     ContextChecks,
     CSVReader,

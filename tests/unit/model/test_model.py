@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
-from tests.conftest import OBSERVATION_KINDS_UNDER_TEST, observation_dict
 
 import truceline.model as model
+from tests.conftest import OBSERVATION_KINDS_UNDER_TEST, observation_dict
 from truceline.model import ErrorEllipse, Markings, observation_adapter
 
 

@@ -7,9 +7,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
 from tests.conftest import NOW, observation_dict
 from truceline.ledger import verify_consistency, verify_inclusion
-
 from truceline.model import FixedClock, SchemaVersionError, StoreCorrupt, observation_adapter
 from truceline.store import PreparedObservation, SQLiteStore
 

@@ -1,0 +1,252 @@
+"""The incremental Merkle tree: append in O(1) amortised, proofs from stored nodes, verification.
+
+The store keeps every leaf hash (with its record) and the hashes of completed perfect subtrees
+whose level is a multiple of :data:`PERSIST_EVERY`. Any subtree hash can then be rebuilt from at
+most ``2**PERSIST_EVERY`` stored children, so proofs stay cheap without storing every node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from truceline.ledger.hashing import EMPTY_ROOT, node_hash
+from truceline.ledger.reference import split_point
+
+PERSIST_EVERY = 4
+
+
+def should_persist(level: int) -> bool:
+    """Whether the store keeps completed subtree hashes of this level (leaves are kept anyway)."""
+    return level > 0 and level % PERSIST_EVERY == 0
+
+
+class Frontier:
+    """The right edge of the tree: one perfect-subtree root per set bit of the size.
+
+    >>> f = Frontier()
+    >>> [len(f.append(bytes(32))) for _ in range(4)]  # nodes completed by each append
+    [1, 2, 1, 3]
+    >>> f.size
+    4
+    """
+
+    __slots__ = ("_size", "_stack")
+
+    def __init__(self) -> None:
+        self._size = 0
+        self._stack: list[bytes] = []
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def append(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        """Add a leaf hash; return the perfect subtrees it completed as (level, index, hash)."""
+        index = self._size
+        completed = [(0, index, leaf)]
+        node = leaf
+        level = 0
+        stack = self._stack
+        while index & 1:
+            node = node_hash(stack.pop(), node)
+            level += 1
+            index >>= 1
+            completed.append((level, index, node))
+        stack.append(node)
+        self._size += 1
+        return completed
+
+    def root(self) -> bytes:
+        """The RFC 9162 root of the current tree."""
+        stack = self._stack
+        if not stack:
+            return EMPTY_ROOT
+        root = stack[-1]
+        for left in reversed(stack[:-1]):
+            root = node_hash(left, root)
+        return root
+
+    def to_state(self) -> tuple[int, list[bytes]]:
+        return self._size, list(self._stack)
+
+    @classmethod
+    def from_state(cls, size: int, hashes: Sequence[bytes]) -> Frontier:
+        if len(hashes) != bin(size).count("1"):
+            raise ValueError(f"a frontier of size {size} has {bin(size).count('1')} hashes, not {len(hashes)}")
+        frontier = cls()
+        frontier._size = size
+        frontier._stack = list(hashes)
+        return frontier
+
+
+class NodeReader(Protocol):
+    """What a store offers the proof functions."""
+
+    def leaf_hashes(self, start: int, end: int) -> Sequence[bytes]:
+        """Leaf hashes for leaf indices ``start`` ≤ i < ``end``."""
+        ...
+
+    def node(self, level: int, index: int) -> bytes | None:
+        """A stored perfect-subtree hash, or None when it is not stored."""
+        ...
+
+
+class MemoryNodeStore:
+    """A NodeReader held in memory (for the in-memory store and tests)."""
+
+    def __init__(self) -> None:
+        self._leaves: list[bytes] = []
+        self._nodes: dict[tuple[int, int], bytes] = {}
+
+    def put_leaves(self, start: int, leaves: Sequence[bytes]) -> None:
+        if start != len(self._leaves):
+            raise ValueError(f"leaves must be appended in order: expected index {len(self._leaves)}, got {start}")
+        self._leaves.extend(leaves)
+
+    def put_nodes(self, nodes: Sequence[tuple[int, int, bytes]]) -> None:
+        for level, index, digest in nodes:
+            self._nodes[(level, index)] = digest
+
+    def leaf_hashes(self, start: int, end: int) -> Sequence[bytes]:
+        return self._leaves[start:end]
+
+    def node(self, level: int, index: int) -> bytes | None:
+        return self._nodes.get((level, index))
+
+
+def subtree_hash(reader: NodeReader, level: int, index: int) -> bytes:
+    """The hash of the perfect subtree of ``2**level`` leaves starting at ``index << level``."""
+    if level == 0:
+        (leaf,) = reader.leaf_hashes(index, index + 1)
+        return leaf
+    if should_persist(level):
+        stored = reader.node(level, index)
+        if stored is not None:
+            return stored
+    base = (level // PERSIST_EVERY) * PERSIST_EVERY
+    if base == level:
+        base = level - PERSIST_EVERY
+    if base <= 0:
+        nodes = list(reader.leaf_hashes(index << level, (index + 1) << level))
+        if len(nodes) != 1 << level:
+            raise ValueError(f"the store lacks leaves {index << level}…{((index + 1) << level) - 1}")
+    else:
+        span = level - base
+        nodes = [subtree_hash(reader, base, (index << span) + i) for i in range(1 << span)]
+    while len(nodes) > 1:
+        nodes = [node_hash(nodes[i], nodes[i + 1]) for i in range(0, len(nodes), 2)]
+    return nodes[0]
+
+
+def range_hash(reader: NodeReader, start: int, end: int) -> bytes:
+    """MTH of leaves ``start`` ≤ i < ``end``, where ``start`` is aligned as RFC 9162 splits are."""
+    n = end - start
+    if n <= 0:
+        return EMPTY_ROOT
+    if n & (n - 1) == 0 and start % n == 0:
+        return subtree_hash(reader, n.bit_length() - 1, start // n)
+    k = split_point(n)
+    return node_hash(range_hash(reader, start, start + k), range_hash(reader, start + k, end))
+
+
+def root_at(reader: NodeReader, size: int) -> bytes:
+    """The root of the tree of the first ``size`` leaves."""
+    return range_hash(reader, 0, size)
+
+
+def inclusion_proof(reader: NodeReader, index: int, size: int) -> list[bytes]:
+    """PATH(index, D[size]) computed from stored nodes."""
+    if not 0 <= index < size:
+        raise ValueError(f"leaf index {index} outside a tree of size {size}")
+    proof: list[bytes] = []
+    start, end, m = 0, size, index
+    while end - start > 1:
+        k = split_point(end - start)
+        if m < k:
+            proof.append(range_hash(reader, start + k, end))
+            end = start + k
+        else:
+            proof.append(range_hash(reader, start, start + k))
+            start, m = start + k, m - k
+    proof.reverse()  # the recursion emits the deepest sibling first
+    return proof
+
+
+def consistency_proof(reader: NodeReader, size1: int, size2: int) -> list[bytes]:
+    """PROOF(size1, D[size2]) computed from stored nodes."""
+    if not 0 <= size1 <= size2:
+        raise ValueError(f"no consistency proof from size {size1} to size {size2}")
+    if size1 in (0, size2):
+        return []
+    proof: list[bytes] = []
+    start, end, m, complete = 0, size2, size1, True
+    while True:
+        n = end - start
+        if m == n:
+            if not complete:
+                proof.append(range_hash(reader, start, end))
+            break
+        k = split_point(n)
+        if m <= k:
+            proof.append(range_hash(reader, start + k, end))
+            end = start + k
+        else:
+            proof.append(range_hash(reader, start, start + k))
+            start, m, complete = start + k, m - k, False
+    proof.reverse()
+    return proof
+
+
+def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> bool:
+    """RFC 9162 §2.1.3.2: does ``proof`` show leaf ``index`` of a ``size``-leaf tree under ``root``?"""
+    if not 0 <= index < size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> bool:
+    """RFC 9162 §2.1.4.2: is the ``size1`` tree with ``root1`` a prefix of the ``size2`` one?"""
+    if size1 < 0 or size2 < size1:
+        return False
+    if size1 == size2:
+        return not proof and root1 == root2
+    if size1 == 0:
+        return not proof
+    if not proof:
+        return False
+    path = list(proof)
+    if size1 & (size1 - 1) == 0:
+        path.insert(0, root1)
+    fn, sn = size1 - 1, size2 - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return fr == root1 and sr == root2 and sn == 0
