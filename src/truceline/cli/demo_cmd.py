@@ -142,7 +142,7 @@ def demo(
     console.print(summary)
     console.print(
         Panel.fit(
-            f"database: {db}\nreports: {good}\nrejects: {bad}\n"
+            f"database: {db}\nreports: {good}\nmistakes: {bad}\n"
             f"try: truceline ledger verify --db {db}\n     truceline ledger prove {seq} --db {db}",
             title="files",
         )

@@ -20,7 +20,7 @@ from typing import BinaryIO
 from truceline.ingest.checks import ContextChecks
 from truceline.ingest.readers import Parsed, Rejected, parse_ndjson_line
 from truceline.model import RecordError
-from truceline.store.rows import ObservationRow, observation_row
+from truceline.store.rows import Row, observation_row
 
 CHUNK_LINES = 5_000
 PARALLEL_MIN_BYTES = 8 << 20  # below this, starting workers costs more than it saves
@@ -48,7 +48,7 @@ class RejectedRow:
 class ChunkResult:
     """One chunk, validated: rows to store (with their input positions) and rejects, in order."""
 
-    rows: list[ObservationRow]
+    rows: list[Row]
     positions: list[int]
     rejects: list[RejectedRow]
     last_position: int
@@ -57,7 +57,7 @@ class ChunkResult:
 
 def prepare_chunk(filename: str, first_line: int, lines: list[bytes], checks: ContextChecks) -> ChunkResult:
     """Validate ``lines`` (numbered from ``first_line``) into rows and rejects."""
-    rows: list[ObservationRow] = []
+    rows: list[Row] = []
     positions: list[int] = []
     rejects: list[RejectedRow] = []
     records = 0
@@ -70,7 +70,7 @@ def prepare_chunk(filename: str, first_line: int, lines: list[bytes], checks: Co
         if isinstance(item, Parsed):
             problem = checks.check(item.record, item.observation)
             if problem is None:
-                rows.append(observation_row(item.observation, item.body))
+                rows.append(tuple(observation_row(item.observation, item.body)))  # plain: cheaper to pickle
                 positions.append(lineno)
                 continue
             item = Rejected(item.record, lineno, (problem,), item.body.decode(errors="replace"))

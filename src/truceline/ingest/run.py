@@ -21,7 +21,7 @@ from truceline.ingest.readers import Parsed, Rejected, reader_for
 from truceline.ledger import SignedTreeHead
 from truceline.model import RecordError, UsageError
 from truceline.store import Store
-from truceline.store.rows import ObservationRow, observation_row
+from truceline.store.rows import BODY, Row, observation_row
 
 DEFAULT_BATCH_SIZE = 5_000
 
@@ -113,10 +113,10 @@ class _Batcher:
         self.report = report
         self.on_reject = on_reject
         self.on_ack = on_ack
-        self.rows: list[ObservationRow] = []
+        self.rows: list[Row] = []
         self.positions: list[int] = []
 
-    def add(self, row: ObservationRow, position: int) -> None:
+    def add(self, row: Row, position: int) -> None:
         self.rows.append(row)
         self.positions.append(position)
 
@@ -138,7 +138,7 @@ class _Batcher:
                 where = f"{self.name}:{self.positions[conflict.index]}"
                 err = RecordError(where, "key", f"{conflict.reason} (stored as #{conflict.existing_seq})")
                 self.reject(
-                    Rejected(where, self.positions[conflict.index], (err,), row.body.decode(errors="replace"))
+                    Rejected(where, self.positions[conflict.index], (err,), row[BODY].decode(errors="replace"))
                 )
             self.rows = []
             self.positions = []

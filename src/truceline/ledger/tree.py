@@ -7,6 +7,7 @@ most ``2**PERSIST_EVERY`` stored children, so proofs stay cheap without storing 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -14,6 +15,7 @@ from truceline.ledger.hashing import EMPTY_ROOT, node_hash
 from truceline.ledger.reference import split_point
 
 PERSIST_EVERY = 4
+_sha256 = hashlib.sha256
 
 
 def should_persist(level: int) -> bool:
@@ -56,6 +58,31 @@ class Frontier:
         stack.append(node)
         self._size += 1
         return completed
+
+    def extend(self, leaves: Sequence[bytes]) -> list[tuple[int, int, bytes]]:
+        """Append many leaves; return only the completed nodes a store persists.
+
+        The hot loop of durable ingest: the same arithmetic as :meth:`append` (a test checks
+        they agree) without building a list per leaf.
+        """
+        stack = self._stack
+        size = self._size
+        persisted: list[tuple[int, int, bytes]] = []
+        sha256 = _sha256
+        for leaf in leaves:
+            index = size
+            node = leaf
+            level = 0
+            while index & 1:
+                node = sha256(b"\x01" + stack.pop() + node).digest()
+                level += 1
+                index >>= 1
+                if level % PERSIST_EVERY == 0:
+                    persisted.append((level, index, node))
+            stack.append(node)
+            size += 1
+        self._size = size
+        return persisted
 
     def root(self) -> bytes:
         """The RFC 9162 root of the current tree."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from truceline.ledger import Frontier, LedgerKey, SignedTreeHead, should_persist
+from truceline.ledger import Frontier, LedgerKey, SignedTreeHead
 
 
 class LedgerLog:
@@ -26,13 +26,7 @@ class LedgerLog:
 
     def append(self, leaf_hashes: Sequence[bytes]) -> list[tuple[int, int, bytes]]:
         """Append leaves; return the completed nodes the store must persist (level > 0)."""
-        persist: list[tuple[int, int, bytes]] = []
-        append = self.frontier.append
-        for leaf in leaf_hashes:
-            for level, index, digest in append(leaf):
-                if should_persist(level):
-                    persist.append((level, index, digest))
-        return persist
+        return self.frontier.extend(leaf_hashes)
 
     def sign(self, timestamp: datetime) -> SignedTreeHead:
         return self.key.sign_tree_head(self.frontier.size, self.frontier.root(), timestamp)

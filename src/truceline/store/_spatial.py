@@ -8,19 +8,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from truceline.store.rows import SPATIAL_CELL_DEG, ObservationRow
+from truceline.store.rows import LAT, LON, SPATIAL_CELL_DEG, TIME, Row
 
 Bucket = tuple[list[int], float, float, float, float, float, float]
 
 
-def buckets_of(first_seq: int, rows: Sequence[ObservationRow]) -> list[Bucket]:
+def buckets_of(first_seq: int, rows: Sequence[Row]) -> list[Bucket]:
     """Group rows (numbered from ``first_seq``) by grid cell; rows without a position are skipped.
 
     Vectorised: one sort by cell, then per-group minima and maxima with ``reduceat``.
     """
-    lat = np.array([r.lat if r.lat is not None else np.nan for r in rows], dtype=float)
-    lon = np.array([r.lon if r.lon is not None else np.nan for r in rows], dtype=float)
-    time = np.array([r.time for r in rows], dtype=float)
+    lat = np.array([r[LAT] if r[LAT] is not None else np.nan for r in rows], dtype=float)
+    lon = np.array([r[LON] if r[LON] is not None else np.nan for r in rows], dtype=float)
+    time = np.array([r[TIME] for r in rows], dtype=float)
     seq = np.arange(first_seq, first_seq + len(rows), dtype=np.int64)
     keep = ~(np.isnan(lat) | np.isnan(lon))
     if not keep.any():

@@ -15,7 +15,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 from truceline.ledger import AuditReport, SignedTreeHead
 from truceline.model import ObservationBase, Record
-from truceline.store.rows import ObservationRow
+from truceline.store.rows import Row
 
 LogName = Literal["observations", "records"]
 LOG_NAMES: tuple[LogName, ...] = ("observations", "records")
@@ -118,7 +118,7 @@ class Store(Protocol):
         """
         ...
 
-    def add_rows(self, rows: Sequence[ObservationRow]) -> BatchResult:
+    def add_rows(self, rows: Sequence[Row]) -> BatchResult:
         """:meth:`add_observations` for rows already computed (by parallel ingest workers)."""
         ...
 

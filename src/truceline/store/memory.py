@@ -27,7 +27,7 @@ from truceline.store.base import (
     StoredObservation,
     StoredRecord,
 )
-from truceline.store.rows import ObservationRow, observation_row
+from truceline.store.rows import BODY, KEY, LEAF_HASH, PARTICIPANT, SOURCE, Row, observation_row
 
 
 class MemoryStore:
@@ -57,10 +57,10 @@ class MemoryStore:
     def add_observations(self, batch: Sequence[PreparedObservation]) -> BatchResult:
         return self._add([(observation_row(i.observation, i.body), i.observation) for i in batch])
 
-    def add_rows(self, rows: Sequence[ObservationRow]) -> BatchResult:
-        return self._add([(row, parse_observation(row.body)) for row in rows])
+    def add_rows(self, rows: Sequence[Row]) -> BatchResult:
+        return self._add([(row, parse_observation(row[BODY])) for row in rows])
 
-    def _add(self, items: Sequence[tuple[ObservationRow, ObservationBase]]) -> BatchResult:
+    def _add(self, items: Sequence[tuple[Row, ObservationBase]]) -> BatchResult:
         with self._lock:
             seqs: list[int | None] = []
             conflicts: list[Conflict] = []
@@ -68,10 +68,10 @@ class MemoryStore:
             inserted = duplicates = 0
             now = self._clock.now()
             for i, (row, obs) in enumerate(items):
-                k = (row.participant, row.source, row.key)
+                k = (row[PARTICIPANT], row[SOURCE], row[KEY])
                 existing = self._by_key.get(k)
                 if existing is not None:
-                    if same_report(self._bodies[existing - 1], obs, row.body):
+                    if same_report(self._bodies[existing - 1], obs, row[BODY]):
                         duplicates += 1
                         seqs.append(existing)
                     else:
@@ -79,10 +79,10 @@ class MemoryStore:
                         seqs.append(None)
                     continue
                 seq = len(self._observations) + 1
-                self._observations.append(StoredObservation(seq, now, obs, row.leaf_hash))
-                self._bodies.append(row.body)
+                self._observations.append(StoredObservation(seq, now, obs, row[LEAF_HASH]))
+                self._bodies.append(row[BODY])
                 self._by_key[k] = seq
-                new_leaves.append(row.leaf_hash)
+                new_leaves.append(row[LEAF_HASH])
                 seqs.append(seq)
                 inserted += 1
             head = self._append_log("observations", new_leaves) if new_leaves else self.tree_head()

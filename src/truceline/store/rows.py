@@ -6,7 +6,7 @@ processes); the store only adds the sequence number, the arrival time and the le
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from truceline.ledger import leaf_hash
 from truceline.model import ObservationBase
@@ -27,6 +27,13 @@ class ObservationRow(NamedTuple):
     sharing_group: str | None
     body: bytes
     leaf_hash: bytes
+
+
+# Positions in a row, for code that receives rows as plain tuples (cheaper to send between
+# processes than the NamedTuple).
+PARTICIPANT, SOURCE, KEY, KIND, TIME, LAT, LON, TLP, SHARING_GROUP, BODY, LEAF_HASH = range(11)
+Row = tuple[Any, ...]
+"""An ObservationRow or a plain tuple with the same fields in the same order."""
 
 
 def observation_row(obs: ObservationBase, body: bytes) -> ObservationRow:

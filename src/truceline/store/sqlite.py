@@ -57,7 +57,7 @@ from truceline.store.base import (
     StoredObservation,
     StoredRecord,
 )
-from truceline.store.rows import ObservationRow, observation_row
+from truceline.store.rows import BODY, KEY, LEAF_HASH, PARTICIPANT, SOURCE, Row, observation_row
 
 PAGE_SIZE = 8192
 WAL_AUTOCHECKPOINT_PAGES = 8192  # 64 MiB of WAL between checkpoints
@@ -69,23 +69,9 @@ _INSERT_OBSERVATION = (
 )
 
 
-def _numbered(first: int, received: float, rows: Sequence[ObservationRow]) -> Iterator[tuple[Any, ...]]:
+def _numbered(first: int, received: float, rows: Sequence[Row]) -> Iterator[tuple[Any, ...]]:
     for seq, r in enumerate(rows, start=first):
-        yield (
-            seq,
-            r.participant,
-            r.source,
-            r.key,
-            r.kind,
-            r.time,
-            r.lat,
-            r.lon,
-            r.tlp,
-            r.sharing_group,
-            received,
-            r.body,
-            r.leaf_hash,
-        )
+        yield (seq, *r[:BODY], received, r[BODY], r[LEAF_HASH])
 
 
 def _seq_of(name: str) -> int:
@@ -191,7 +177,7 @@ class SQLiteStore:
     def add_observations(self, batch: Sequence[PreparedObservation]) -> BatchResult:
         return self.add_rows([observation_row(item.observation, item.body) for item in batch])
 
-    def add_rows(self, rows: Sequence[ObservationRow]) -> BatchResult:
+    def add_rows(self, rows: Sequence[Row]) -> BatchResult:
         if not rows:
             return BatchResult((), 0, 0, (), self.tree_head())
         with self._lock:
@@ -205,7 +191,7 @@ class SQLiteStore:
                 cur = conn.executemany(_INSERT_OBSERVATION, _numbered(first, received, rows))
                 if cur.rowcount == len(rows):
                     seqs: list[int | None] = list(range(first, first + len(rows)))
-                    new_rows: Sequence[ObservationRow] = rows
+                    new_rows: Sequence[Row] = rows
                     duplicates, conflicts = 0, list[Conflict]()
                 else:
                     # Some keys were already taken: undo and replay one by one.
@@ -218,7 +204,7 @@ class SQLiteStore:
                 head = None
                 if new_rows:
                     self._index_spatially(first, new_rows)
-                    nodes = log.append([r.leaf_hash for r in new_rows])
+                    nodes = log.append([r[LEAF_HASH] for r in new_rows])
                     if nodes:
                         conn.executemany(
                             "INSERT INTO ledger_nodes (log, level, idx, hash) VALUES ('observations',?,?,?)",
@@ -238,7 +224,7 @@ class SQLiteStore:
             self._next_seq += inserted
             return BatchResult(tuple(seqs), inserted, duplicates, tuple(conflicts), head or self.tree_head())
 
-    def _index_spatially(self, first: int, rows: Sequence[ObservationRow]) -> None:
+    def _index_spatially(self, first: int, rows: Sequence[Row]) -> None:
         buckets = buckets_of(first, rows)
         if not buckets:
             return
@@ -254,16 +240,16 @@ class SQLiteStore:
         )
 
     def _replay(
-        self, rows: Sequence[ObservationRow]
-    ) -> tuple[list[int | None], list[ObservationRow], int, list[Conflict]]:
+        self, rows: Sequence[Row]
+    ) -> tuple[list[int | None], list[Row], int, list[Conflict]]:
         seqs: list[int | None] = []
-        new_rows: list[ObservationRow] = []
+        new_rows: list[Row] = []
         conflicts: list[Conflict] = []
         duplicates = 0
         in_batch: dict[tuple[str, str, str], tuple[int, bytes]] = {}
         next_seq = self._next_seq
         for i, row in enumerate(rows):
-            k = (row.participant, row.source, row.key)
+            k = (row[PARTICIPANT], row[SOURCE], row[KEY])
             found: tuple[int, bytes] | None = in_batch.get(k)
             if found is None:
                 hit = self._conn.execute(
@@ -272,7 +258,7 @@ class SQLiteStore:
                 if hit is not None:
                     found = (int(hit[0]), bytes(hit[1]))
             if found is not None:
-                if same_report(found[1], parse_observation(row.body), row.body):
+                if same_report(found[1], parse_observation(row[BODY]), row[BODY]):
                     duplicates += 1
                     seqs.append(found[0])
                 else:
@@ -280,7 +266,7 @@ class SQLiteStore:
                     seqs.append(None)
                 continue
             new_rows.append(row)
-            in_batch[k] = (next_seq, row.body)
+            in_batch[k] = (next_seq, row[BODY])
             seqs.append(next_seq)
             next_seq += 1
         return seqs, new_rows, duplicates, conflicts

@@ -167,6 +167,14 @@ def test_tampered_proofs_fail() -> None:
     assert not verify_consistency(20, 37, [], r20, root)
 
 
+def test_extend_persists_exactly_what_append_would() -> None:
+    leaves = synthetic(777)
+    one, many = Frontier(), Frontier()
+    expected = [n for leaf in leaves for n in one.append(leaf) if should_persist(n[0])]
+    assert many.extend(leaves[:300]) + many.extend(leaves[300:]) == expected
+    assert many.root() == one.root() == ref.mth(leaves)
+
+
 def test_frontier_state_survives_a_restart() -> None:
     leaves = synthetic(77)
     f = Frontier()
