@@ -18,10 +18,9 @@ from truceline.cli._common import (
     handle_errors,
     opened_store,
 )
+from truceline.model import UsageError
 
-app = typer.Typer(
-    help="The evidence ledger: an RFC 9162 Merkle log over every stored record.", no_args_is_help=True
-)
+app = typer.Typer(help="The evidence ledger: an RFC 9162 Merkle log over every stored record.", no_args_is_help=True)
 
 
 @app.command()
@@ -63,10 +62,7 @@ def head(
     log: Annotated[str, typer.Option(help="Which log: observations or records.")] = "observations",
 ) -> None:
     """Print the latest signed tree head as JSON."""
-    from truceline.model import UsageError
-
-    if log not in ("observations", "records"):
-        raise UsageError(f"unknown log {log!r}; use observations or records")
+    _check_log(log)
     with opened_store(existing_db(db)) as store:
         sth = store.tree_head(log)
     if sth is None:
@@ -84,16 +80,12 @@ def prove(
 ) -> None:
     """Print an inclusion proof of one record against the latest signed tree head, and check it."""
     from truceline.ledger import verify_inclusion
-    from truceline.model import UsageError
 
-    if log not in ("observations", "records"):
-        raise UsageError(f"unknown log {log!r}; use observations or records")
+    _check_log(log)
     with opened_store(existing_db(db)) as store:
         sth = store.tree_head(log)
         if sth is None or seq > sth.tree_size:
-            raise UsageError(
-                f"no record #{seq} in the {log} log (size {0 if sth is None else sth.tree_size})"
-            )
+            raise UsageError(f"no record #{seq} in the {log} log (size {0 if sth is None else sth.tree_size})")
         if log == "observations":
             stored = next(iter(store.observations(_query(seq))), None)
             leaf = stored.leaf_hash if stored else None
@@ -124,6 +116,12 @@ def prove(
     )
     if not ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _check_log(log: str) -> None:
+
+    if log not in ("observations", "records"):
+        raise UsageError(f"unknown log {log!r}; use observations or records")
 
 
 def _query(seq: int):  # type: ignore[no-untyped-def]

@@ -22,6 +22,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -126,13 +127,9 @@ class SQLiteStore:
         except sqlite3.DatabaseError as exc:
             raise StoreCorrupt(f"{self.path}: cannot open the database: {exc}") from exc
         if key is None:
-            key = LedgerKey.load_or_create(
-                Path(key_path) if key_path else self.path.with_name(self.path.name + ".key")
-            )
+            key = LedgerKey.load_or_create(Path(key_path) if key_path else self.path.with_name(self.path.name + ".key"))
         self._key = key
-        self._logs = {
-            name: LedgerLog(name, key, self._load_frontier(name)) for name in ("observations", "records")
-        }
+        self._logs = {name: LedgerLog(name, key, self._load_frontier(name)) for name in ("observations", "records")}
         self._next_seq = self._scalar("SELECT COALESCE(MAX(seq), 0) FROM observations") + 1
         self._next_record_seq = self._scalar("SELECT COALESCE(MAX(seq), 0) FROM records") + 1
 
@@ -204,17 +201,7 @@ class SQLiteStore:
                 head = None
                 if new_rows:
                     self._index_spatially(first, new_rows)
-                    nodes = log.append([r[LEAF_HASH] for r in new_rows])
-                    if nodes:
-                        conn.executemany(
-                            "INSERT INTO ledger_nodes (log, level, idx, hash) VALUES ('observations',?,?,?)",
-                            nodes,
-                        )
-                    head = log.sign(self._clock.now())
-                    self._write_head("observations", head)
-                    conn.execute(
-                        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", self._frontier_row(log)
-                    )
+                    head = self._extend_log(log, [r[LEAF_HASH] for r in new_rows], self._clock.now())
                 conn.execute("COMMIT")
             except BaseException:
                 log.frontier = saved
@@ -239,9 +226,7 @@ class SQLiteStore:
             ((i, *b[1:]) for i, b in zip(ids, buckets, strict=True)),
         )
 
-    def _replay(
-        self, rows: Sequence[Row]
-    ) -> tuple[list[int | None], list[Row], int, list[Conflict]]:
+    def _replay(self, rows: Sequence[Row]) -> tuple[list[int | None], list[Row], int, list[Conflict]]:
         seqs: list[int | None] = []
         new_rows: list[Row] = []
         conflicts: list[Conflict] = []
@@ -271,11 +256,22 @@ class SQLiteStore:
             next_seq += 1
         return seqs, new_rows, duplicates, conflicts
 
-    def _write_head(self, log: str, head: SignedTreeHead) -> None:
-        self._conn.execute(
+    def _extend_log(self, log: LedgerLog, leaves: list[bytes], now: datetime) -> SignedTreeHead:
+        """Inside the open transaction: append leaves, persist nodes, frontier and a signed head."""
+        conn = self._conn
+        nodes = log.append(leaves)
+        if nodes:
+            conn.executemany(
+                "INSERT INTO ledger_nodes (log, level, idx, hash) VALUES (?,?,?,?)",
+                ((log.name, *node) for node in nodes),
+            )
+        head = log.sign(now)
+        conn.execute(
             "INSERT OR REPLACE INTO tree_heads (log, tree_size, body) VALUES (?,?,?)",
-            (log, head.tree_size, head.to_json()),
+            (log.name, head.tree_size, head.to_json()),
         )
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", self._frontier_row(log))
+        return head
 
     def _stored_observation(self, row: Sequence[Any]) -> StoredObservation:
         seq, received, body, lh = row
@@ -399,15 +395,7 @@ class SQLiteStore:
                     "INSERT INTO records (seq, type, id, version, created, body, leaf_hash) VALUES (?,?,?,?,?,?,?)",
                     (seq, rtype, rid, version, now.timestamp(), body, lh),
                 )
-                nodes = log.append([lh])
-                if nodes:
-                    conn.executemany(
-                        "INSERT INTO ledger_nodes (log, level, idx, hash) VALUES ('records',?,?,?)", nodes
-                    )
-                self._write_head("records", log.sign(now))
-                conn.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", self._frontier_row(log)
-                )
+                self._extend_log(log, [lh], now)
                 conn.execute("COMMIT")
             except BaseException:
                 log.frontier = saved
@@ -469,11 +457,7 @@ class SQLiteStore:
         return None if row is None else SignedTreeHead.from_json(row[0])
 
     def tree_heads(self, log: LogName = "observations") -> list[SignedTreeHead]:
-        rows = (
-            self._reader()
-            .execute("SELECT body FROM tree_heads WHERE log = ? ORDER BY tree_size", (log,))
-            .fetchall()
-        )
+        rows = self._reader().execute("SELECT body FROM tree_heads WHERE log = ? ORDER BY tree_size", (log,)).fetchall()
         return [SignedTreeHead.from_json(r[0]) for r in rows]
 
     def inclusion_proof(self, log: LogName, seq: int, tree_size: int | None = None) -> list[bytes]:
@@ -499,9 +483,7 @@ class SQLiteStore:
                 heads = {
                     log: [
                         SignedTreeHead.from_json(r[0])
-                        for r in conn.execute(
-                            "SELECT body FROM tree_heads WHERE log = ? ORDER BY tree_size", (log,)
-                        )
+                        for r in conn.execute("SELECT body FROM tree_heads WHERE log = ? ORDER BY tree_size", (log,))
                     ]
                     for log in ("observations", "records")
                 }
