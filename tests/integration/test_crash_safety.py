@@ -23,7 +23,7 @@ from tests.conftest import observation_dict
 from truceline.store import SQLiteStore
 
 N_RECORDS = 4_000
-CYCLES = int(os.environ.get("TRUCELINE_CRASH_CYCLES", "12"))
+CYCLES = int(os.environ.get("TRUCELINE_CRASH_CYCLES", "8"))
 
 
 def _acknowledged(ack: Path) -> int:
@@ -43,8 +43,29 @@ def _check(db: Path, acked_lines: int) -> int:
     return len(keys)
 
 
+def _assert_no_orphaned_workers(db: Path) -> None:
+    """Workers of a killed ingest leave by themselves (they watch their parent)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        orphans = [pid for pid in os.listdir("/proc") if pid.isdigit() and _is_orphaned_worker(int(pid))]
+        if not orphans:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"ingest workers outlived their killed parent: {orphans}")
+
+
+def _is_orphaned_worker(pid: int) -> bool:
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return False
+    return ppid == 1 and b"multiprocessing.spawn" in cmd and sys.executable.encode() in cmd
+
+
 @pytest.mark.slow
-def test_killing_ingest_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "with-a-worker"])
+def test_killing_ingest_at_random_points_loses_and_duplicates_nothing(tmp_path: Path, workers: int) -> None:
     data = tmp_path / "day.ndjson"
     with data.open("w") as f:
         for i in range(N_RECORDS):
@@ -64,7 +85,7 @@ def test_killing_ingest_at_random_points_loses_and_duplicates_nothing(tmp_path: 
         "--ack-file",
         str(ack),
         "--workers",
-        "0",
+        str(workers),
         "--quiet",
         "--future-tolerance",
         "1e9",
@@ -82,6 +103,7 @@ def test_killing_ingest_at_random_points_loses_and_duplicates_nothing(tmp_path: 
         if db.exists():
             _check(db, _acknowledged(ack))
     assert kills > 0, "the ingest finished before any kill; raise N_RECORDS"
+    _assert_no_orphaned_workers(db)
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
     assert _check(db, N_RECORDS) == N_RECORDS

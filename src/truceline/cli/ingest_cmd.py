@@ -68,7 +68,7 @@ def ingest(
     workers: Annotated[
         int | None,
         typer.Option(
-            min=0, help="Validating worker processes for large NDJSON files (default: cores - 1; 0: none)."
+            min=0, help="Validating worker processes for NDJSON files (default: one per core, for files over 8 MB; 0: none)."
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
@@ -84,7 +84,7 @@ def ingest(
     stored), 2 for unusable arguments (a missing file, an unknown format).
     """
     from truceline.ingest import ContextChecks, Rejected, ingest_paths
-    from truceline.ingest.parallel import default_workers
+    from truceline.ingest.parallel import PARALLEL_MIN_BYTES, default_workers
 
     ag = load_agreement_option(agreement)
     checks = ContextChecks(
@@ -145,6 +145,8 @@ def ingest(
                 on_ack=on_ack,
                 progress=lambda n: progress.advance(task, n),
                 workers=default_workers() if workers is None else workers,
+                # Workers asked for by name are used whatever the file's size.
+                parallel_min_bytes=PARALLEL_MIN_BYTES if workers is None else 0,
             )
     finally:
         if rejects_file is not None:

@@ -27,9 +27,7 @@ class ContextChecks:
     def check(self, record: str, obs: ObservationBase) -> RecordError | None:
         known = self.participants
         if obs.participant not in known:
-            return RecordError(
-                record, "participant", f"unknown participant {obs.participant!r}{_hint(known)}"
-            )
+            return RecordError(record, "participant", f"unknown participant {obs.participant!r}{_hint(known)}")
         m = obs.markings
         if m.originator not in known:
             return RecordError(record, "markings.originator", f"unknown participant {m.originator!r}")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -93,6 +95,17 @@ def _chunks(stream: BinaryIO, size: int) -> Iterator[tuple[int, list[bytes]]]:
         yield first, lines
 
 
+def _exit_with_parent(parent_pid: int) -> None:
+    """Worker initializer: leave when the ingest process dies (e.g. SIGKILL), never linger."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def default_workers() -> int:
     """One validating worker per core: the writer spends much of its time waiting on fsync."""
     return max(1, os.cpu_count() or 1)
@@ -104,7 +117,9 @@ def validated_chunks(
     """Chunks of ``stream`` validated by ``workers`` processes, yielded in input order."""
     ctx = multiprocessing.get_context("spawn")
     window = 2 * workers + 1
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_exit_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         pending: deque[Future[ChunkResult]] = deque()
         for first, lines in _chunks(stream, chunk_lines):
             pending.append(pool.submit(prepare_chunk, filename, first, lines, checks))

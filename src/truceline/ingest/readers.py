@@ -162,9 +162,7 @@ class CSVReader:
                 return
             except UnicodeDecodeError as exc:
                 where = f"{filename}:{reader.line_num + 1}"
-                raise UsageError(
-                    f"{where}: not UTF-8 text ({exc.reason}); nothing after this line was read"
-                ) from None
+                raise UsageError(f"{where}: not UTF-8 text ({exc.reason}); nothing after this line was read") from None
             except csv.Error as exc:
                 where = f"{filename}:{reader.line_num}"
                 yield Rejected(where, reader.line_num, (RecordError(where, "", f"malformed CSV: {exc}"),), "")

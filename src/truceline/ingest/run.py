@@ -137,9 +137,7 @@ class _Batcher:
                 row = self.rows[conflict.index]
                 where = f"{self.name}:{self.positions[conflict.index]}"
                 err = RecordError(where, "key", f"{conflict.reason} (stored as #{conflict.existing_seq})")
-                self.reject(
-                    Rejected(where, self.positions[conflict.index], (err,), row[BODY].decode(errors="replace"))
-                )
+                self.reject(Rejected(where, self.positions[conflict.index], (err,), row[BODY].decode(errors="replace")))
             self.rows = []
             self.positions = []
         if self.on_ack is not None and acknowledged_up_to:
@@ -158,15 +156,17 @@ def ingest_stream(
     on_ack: AckSink | None = None,
     workers: int = 0,
     size_hint: int | None = None,
+    parallel_min_bytes: int = PARALLEL_MIN_BYTES,
 ) -> None:
-    """Ingest one stream. With ``workers`` > 0, a large NDJSON stream is validated in parallel."""
+    """Ingest one stream. With ``workers`` > 0, an NDJSON file of at least ``parallel_min_bytes``
+    is validated in parallel (standard input, whose size is unknown, is read in this process)."""
     head = stream.peek(4096)[:4096]
     reader = reader_for(name, head)
     report.formats[name] = reader.name
     report.files += 1
     batcher = _Batcher(name, store, report, on_reject, on_ack)
     last_position = 0
-    big = size_hint is not None and size_hint >= PARALLEL_MIN_BYTES  # stdin: sequential
+    big = size_hint is not None and size_hint >= parallel_min_bytes
     if workers > 0 and reader.name == "ndjson" and big:
         for chunk in validated_chunks(name, stream, checks, workers):
             report.read += chunk.lines
@@ -188,9 +188,7 @@ def ingest_stream(
             continue
         problem = check(item.record, item.observation)
         if problem is not None:
-            batcher.reject(
-                Rejected(item.record, item.position, (problem,), item.body.decode(errors="replace"))
-            )
+            batcher.reject(Rejected(item.record, item.position, (problem,), item.body.decode(errors="replace")))
             continue
         batcher.add(observation_row(item.observation, item.body), item.position)
         if len(batcher.rows) >= batch_size:
@@ -208,6 +206,7 @@ def ingest_paths(
     on_ack: AckSink | None = None,
     progress: ProgressSink | None = None,
     workers: int = 0,
+    parallel_min_bytes: int = PARALLEL_MIN_BYTES,
 ) -> IngestReport:
     """Ingest every file in ``paths`` (``-`` is standard input) into ``store``.
 
@@ -236,6 +235,7 @@ def ingest_paths(
                 on_ack=on_ack,
                 workers=workers,
                 size_hint=size,
+                parallel_min_bytes=parallel_min_bytes,
             )
     report.seconds = time.perf_counter() - started
     return report
