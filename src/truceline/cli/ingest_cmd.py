@@ -68,7 +68,8 @@ def ingest(
     workers: Annotated[
         int | None,
         typer.Option(
-            min=0, help="Validating worker processes for NDJSON files (default: one per core, for files over 8 MB; 0: none)."
+            min=0,
+            help="Validating worker processes for NDJSON files (default: one per core, for files over 8 MB; 0: none).",
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
