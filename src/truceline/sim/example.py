@@ -381,7 +381,7 @@ def bad_reports(good: dict[str, Any]) -> list[str]:
     lines.append(json.dumps(variant(markings=_DELETE)))
     lines.append(json.dumps(variant(temperture_c=12.0)))
     dup = json.dumps(variant())
-    lines.append(dup[:-1] + ', "credibility": 9}')
+    lines.append(dup[:-1] + ', "credibility": 3}')  # a second credibility: silently merged by parsers
     lines.append(json.dumps(variant(time=_iso(datetime.now(UTC) + timedelta(days=2)))))
     lines.append('{"kind": "patrol_report", "key": "truncated-by-a-bad-link", "participant": "OS')
     return lines
