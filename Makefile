@@ -7,19 +7,20 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= demo-out
 
-.PHONY: install demo test lint typecheck unit bench clean help
+.PHONY: install services demo test lint typecheck unit bench clean help
 
 help:
 	@echo "make demo   - set up .venv and run the demo on the embedded store (SQLite, no server)"
 	@echo "make test   - set up .venv and run lint, type checks and the whole test suite"
 	@echo "make bench  - run the benchmarks in benchmarks/ (each beside its peer; prints ratios)"
+	@echo "make services - install/start PostgreSQL + PostGIS on loopback for the server-store tests"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,server]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -34,7 +35,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-unit: install
+# PostgreSQL + PostGIS on loopback for the server-store tests (installed/started only if missing).
+services:
+	@if [ "$${TRUCELINE_SKIP_POSTGRES:-0}" != "1" ]; then bash tools/ensure_services.sh; fi
+
+unit: install services
 	$(BIN)/pytest -q
 
 test: lint typecheck unit

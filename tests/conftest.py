@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
-from collections.abc import Callable
+import os
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -95,6 +98,31 @@ def observation_dict(i: int = 0, kind: str = "acoustic_arrival", **overrides: An
 
 def observation_line(i: int = 0, kind: str = "acoustic_arrival", **overrides: Any) -> str:
     return json.dumps(observation_dict(i, kind, **overrides))
+
+
+POSTGRES_ADMIN_URL = os.environ.get("TRUCELINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@contextlib.contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards.
+
+    The server-mode tests need a real PostgreSQL with PostGIS (``.ci/run`` starts one). They are
+    never skipped silently: only ``TRUCELINE_SKIP_POSTGRES=1`` skips them, for a laptop without it.
+    """
+    if os.environ.get("TRUCELINE_SKIP_POSTGRES") == "1":
+        pytest.skip("TRUCELINE_SKIP_POSTGRES=1")
+    import psycopg
+
+    name = f"truceline_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import NOW, OBSERVATION_KINDS_UNDER_TEST, observation_dict
-from truceline.ledger import verify_consistency, verify_inclusion
+from tests.conftest import NOW, OBSERVATION_KINDS_UNDER_TEST, fresh_postgres_database, observation_dict
+from truceline.ledger import LedgerKey, verify_consistency, verify_inclusion
 from truceline.model import (
     CreationInfo,
     FixedClock,
@@ -25,14 +25,19 @@ from truceline.model import (
 )
 from truceline.store import MemoryStore, ObservationQuery, PreparedObservation, SQLiteStore, Store
 from truceline.store._common import matches
+from truceline.store.postgres import PostgresStore
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     clock = FixedClock(NOW)
-    s: Store = (
-        MemoryStore(clock=clock) if request.param == "memory" else SQLiteStore(tmp_path / "t.db", clock=clock)
-    )
+    if request.param == "postgres":
+        with fresh_postgres_database() as url:
+            pg: Store = PostgresStore(url, clock=clock, key=LedgerKey.generate())
+            yield pg
+            pg.close()
+        return
+    s: Store = MemoryStore(clock=clock) if request.param == "memory" else SQLiteStore(tmp_path / "t.db", clock=clock)
     yield s
     s.close()
 
@@ -87,11 +92,7 @@ def test_a_key_reused_for_different_content_is_a_conflict_and_not_stored(store: 
     changed = prepared(1, snr_db=99.0)
     result = store.add_observations([prepared(2), changed, prepared(3)])
     assert result.inserted == 2
-    assert (
-        len(result.conflicts) == 1
-        and result.conflicts[0].index == 1
-        and result.conflicts[0].existing_seq == 1
-    )
+    assert len(result.conflicts) == 1 and result.conflicts[0].index == 1 and result.conflicts[0].existing_seq == 1
     assert result.seqs == (2, None, 3)
     stored = store.get_observation(*changed.observation.dedup_key)
     assert stored is not None and stored.observation.snr_db == 14.0  # type: ignore[attr-defined]
@@ -116,9 +117,7 @@ def test_same_key_from_another_participant_is_a_different_report(store: Store) -
         ObservationQuery(after_seq=7),
         ObservationQuery(kinds=("acoustic_arrival", "claim")),
         ObservationQuery(participants=("RUS",)),
-        ObservationQuery(
-            start=NOW - timedelta(hours=6, seconds=-10), end=NOW - timedelta(hours=6, seconds=-30)
-        ),
+        ObservationQuery(start=NOW - timedelta(hours=6, seconds=-10), end=NOW - timedelta(hours=6, seconds=-30)),
         ObservationQuery(bbox=(37.0, 47.5, 38.0, 48.5)),
         ObservationQuery(bbox=(38.0, 48.05, 38.5, 48.5)),
         ObservationQuery(kinds=("acoustic_arrival",), limit=2),
@@ -178,10 +177,7 @@ def test_every_record_has_a_verifiable_inclusion_proof(store: Store) -> None:
     for stored in store.observations():
         proof = store.inclusion_proof("observations", stored.seq)
         assert verify_inclusion(stored.leaf_hash, stored.seq - 1, head.tree_size, proof, root)
-        assert (
-            not verify_inclusion(stored.leaf_hash, stored.seq % 32, head.tree_size, proof, root)
-            or stored.seq == 1
-        )
+        assert not verify_inclusion(stored.leaf_hash, stored.seq % 32, head.tree_size, proof, root) or stored.seq == 1
 
 
 def test_consecutive_tree_heads_are_consistent(store: Store) -> None:

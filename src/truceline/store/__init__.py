@@ -28,7 +28,8 @@ from truceline.store.sqlite import SQLiteStore
 
 
 def open_store(location: str | os.PathLike[str], *, clock: Clock | None = None) -> Store:
-    """Open the store at ``location``: ``:memory:``, a SQLite file path, or ``sqlite:///path``."""
+    """Open the store at ``location``: ``:memory:``, a SQLite file path, ``sqlite:///path`` or a
+    ``postgresql://`` URL (the server store; its ledger key file is ``$TRUCELINE_LEDGER_KEY``)."""
     text = os.fspath(location)
     if text == ":memory:":
         return MemoryStore(clock=clock)
@@ -36,9 +37,7 @@ def open_store(location: str | os.PathLike[str], *, clock: Clock | None = None) 
         text = text[len("sqlite:///") :]
     elif "://" in text:
         scheme = text.split("://", 1)[0]
-        raise UsageError(
-            f"unsupported database URL scheme {scheme!r}: use a SQLite path (server stores come later)"
-        )
+        raise UsageError(f"unsupported database URL scheme {scheme!r}: use a SQLite path (server stores come later)")
     path = Path(text)
     if path.exists() and path.is_dir():
         raise UsageError(f"{path} is a directory, not a database file")

@@ -46,8 +46,7 @@ def same_report(existing_body: bytes, new: ObservationBase, new_body: bytes) -> 
     except ValueError:
         return False
     return bool(
-        json.loads(old.model_dump_json(exclude_none=True))
-        == json.loads(new.model_dump_json(exclude_none=True))
+        json.loads(old.model_dump_json(exclude_none=True)) == json.loads(new.model_dump_json(exclude_none=True))
     )
 
 

@@ -32,14 +32,16 @@ def buckets_of(first_seq: int, rows: Sequence[Row]) -> list[Bucket]:
     order = np.argsort(cell, kind="stable")
     cell, lat, lon, time, seq = cell[order], lat[order], lon[order], time[order], seq[order]
     starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
-    bounds = [np.minimum.reduceat(lon, starts), np.maximum.reduceat(lon, starts),
-              np.minimum.reduceat(lat, starts), np.maximum.reduceat(lat, starts),
-              np.minimum.reduceat(time, starts), np.maximum.reduceat(time, starts)]
-    members = np.split(seq, starts[1:])
-    return [
-        (m.tolist(), *(float(b[i]) for b in bounds))
-        for i, m in enumerate(members)
+    bounds = [
+        np.minimum.reduceat(lon, starts),
+        np.maximum.reduceat(lon, starts),
+        np.minimum.reduceat(lat, starts),
+        np.maximum.reduceat(lat, starts),
+        np.minimum.reduceat(time, starts),
+        np.maximum.reduceat(time, starts),
     ]
+    members = np.split(seq, starts[1:])
+    return [(m.tolist(), *(float(b[i]) for b in bounds)) for i, m in enumerate(members)]
 
 
 def pack(seqs: list[int]) -> bytes:

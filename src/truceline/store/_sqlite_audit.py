@@ -56,9 +56,7 @@ class _SpatialIndex:
         return None
 
 
-def observation_items(
-    conn: sqlite3.Connection, problems: list[LedgerError]
-) -> Iterator[tuple[str, bytes, bytes]]:
+def observation_items(conn: sqlite3.Connection, problems: list[LedgerError]) -> Iterator[tuple[str, bytes, bytes]]:
     max_seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM observations").fetchone()[0]
     index = _SpatialIndex(conn, int(max_seq), problems)
     expected = 1
