@@ -9,6 +9,7 @@ import typer
 from truceline import __version__
 from truceline.cli import agreement_cmd, ledger_cmd
 from truceline.cli._common import DB_HELP, DEFAULT_DB, console, existing_db, handle_errors, opened_store
+from truceline.cli.bus_cmd import publish, worker
 from truceline.cli.demo_cmd import demo
 from truceline.cli.ingest_cmd import ingest
 
@@ -25,6 +26,8 @@ app = typer.Typer(
 )
 app.command()(ingest)
 app.command()(demo)
+app.command()(publish)
+app.command()(worker)
 app.add_typer(ledger_cmd.app, name="ledger")
 app.add_typer(agreement_cmd.app, name="agreement")
 

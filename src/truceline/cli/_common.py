@@ -64,7 +64,7 @@ def opened_store(db: str) -> Iterator[Any]:
 
 
 def existing_db(db: str) -> str:
-    if db != ":memory:" and not Path(db).exists():
+    if db != ":memory:" and "://" not in db and not Path(db).exists():
         raise UsageError(f"{db}: no such database; ingest something first or pass --db")
     return db
 

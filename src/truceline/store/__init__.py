@@ -33,11 +33,15 @@ def open_store(location: str | os.PathLike[str], *, clock: Clock | None = None) 
     text = os.fspath(location)
     if text == ":memory:":
         return MemoryStore(clock=clock)
+    if text.startswith(("postgresql://", "postgres://")):
+        from truceline.store.postgres import PostgresStore
+
+        return PostgresStore(text, clock=clock)
     if text.startswith("sqlite:///"):
         text = text[len("sqlite:///") :]
     elif "://" in text:
         scheme = text.split("://", 1)[0]
-        raise UsageError(f"unsupported database URL scheme {scheme!r}: use a SQLite path (server stores come later)")
+        raise UsageError(f"unsupported database URL scheme {scheme!r}: use a SQLite path or postgresql://…")
     path = Path(text)
     if path.exists() and path.is_dir():
         raise UsageError(f"{path} is a directory, not a database file")
