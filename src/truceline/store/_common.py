@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 from truceline.model import ObservationBase, Record, observation_adapter
@@ -48,6 +49,12 @@ def same_report(existing_body: bytes, new: ObservationBase, new_body: bytes) -> 
     return bool(
         json.loads(old.model_dump_json(exclude_none=True)) == json.loads(new.model_dump_json(exclude_none=True))
     )
+
+
+def seq_of(name: str) -> int:
+    """The sequence number a record name such as ``observation #17 (…)`` gives, or a large one."""
+    match = re.search(r"#(\d+)", name)
+    return int(match.group(1)) if match else 1 << 62
 
 
 def epoch(t: datetime) -> float:

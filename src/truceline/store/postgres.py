@@ -29,7 +29,15 @@ from truceline.ledger import (
     leaf_hash,
 )
 from truceline.model import Clock, LedgerError, Record, StoreCorrupt, StoreError, SystemClock
-from truceline.store._common import from_epoch, parse_observation, record_id, record_type, same_report, serialise
+from truceline.store._common import (
+    from_epoch,
+    parse_observation,
+    record_id,
+    record_type,
+    same_report,
+    seq_of,
+    serialise,
+)
 from truceline.store._ledgerlog import LedgerLog
 from truceline.store._postgres_schema import migrate
 from truceline.store._records import parse_record
@@ -379,7 +387,8 @@ class PostgresStore:
                 items = _observation_items(conn, problems) if table == "observations" else _record_items(conn, problems)
                 report = audit_log(items, heads, self._key.public_key, _NodeReader(conn, log))
                 mine = [p for p in problems if p.record.startswith(log[:-1])]
-                if mine and report.first_error is None:
+                # As in the SQLite store: a row check that names an earlier record wins.
+                if mine and (report.first_error is None or seq_of(mine[0].record) < seq_of(report.first_error.record)):
                     report.ok = False
                     report.first_error = mine[0]
                 result.reports[log] = report

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -42,6 +41,7 @@ from truceline.store._common import (
     record_id,
     record_type,
     same_report,
+    seq_of,
     serialise,
 )
 from truceline.store._ledgerlog import LedgerLog
@@ -73,12 +73,6 @@ _INSERT_OBSERVATION = (
 def _numbered(first: int, received: float, rows: Sequence[Row]) -> Iterator[tuple[Any, ...]]:
     for seq, r in enumerate(rows, start=first):
         yield (seq, *r[:BODY], received, r[BODY], r[LEAF_HASH])
-
-
-def _seq_of(name: str) -> int:
-    """The sequence number a record name such as ``observation #17 (…)`` gives, or a large one."""
-    match = re.search(r"#(\d+)", name)
-    return int(match.group(1)) if match else 1 << 62
 
 
 class _NodeReader:
@@ -510,7 +504,7 @@ class SQLiteStore:
                 # apply where the Merkle audit found nothing earlier: a record whose own bytes
                 # fail their leaf hash is the more fundamental finding.
                 target = obs_report if first.record.startswith("observation") else rec_report
-                if target.first_error is None or _seq_of(first.record) < _seq_of(target.first_error.record):
+                if target.first_error is None or seq_of(first.record) < seq_of(target.first_error.record):
                     target.ok = False
                     target.first_error = first
             result.reports["observations"] = obs_report

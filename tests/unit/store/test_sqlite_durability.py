@@ -129,9 +129,7 @@ def test_a_consistent_rewrite_of_bytes_and_leaf_is_caught_by_the_signed_heads(tm
     with sqlite3.connect(db) as conn:
         (body,) = conn.execute("SELECT body FROM observations WHERE seq = 33").fetchone()
         forged = body.replace(b'"snr_db":14.0', b'"snr_db":19.0')
-        conn.execute(
-            "UPDATE observations SET body = ?, leaf_hash = ? WHERE seq = 33", (forged, leaf_hash(forged))
-        )
+        conn.execute("UPDATE observations SET body = ?, leaf_hash = ? WHERE seq = 33", (forged, leaf_hash(forged)))
     assert "#33" in first_error(db)
 
 
