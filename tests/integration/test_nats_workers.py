@@ -56,11 +56,12 @@ def nats_url(tmp_path: Path) -> Iterator[str]:
             p.wait(timeout=10)
 
 
-def _worker(database: str, nats: str, key: Path) -> subprocess.Popen[bytes]:
+def _worker(database: str, nats: str, key: Path, log: Path) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "truceline", "worker", "--database", database, "--nats", nats,
            "--batch", "50", "--idle-exit", "2", "--ack-wait", "3", "--future-tolerance", "1e9"]  # fmt: skip
     env = {**os.environ, "TRUCELINE_LEDGER_KEY": str(key)}
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    with log.open("wb") as out:  # the child keeps its own descriptor
+        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
 
 
 def _wait_until_storing(database: str) -> None:
@@ -90,14 +91,15 @@ def test_two_workers_and_a_killed_one_store_every_report_exactly_once(nats_url: 
     key = tmp_path / "ledger.key"
     LedgerKey.load_or_create(key)
     with fresh_postgres_database() as database:
-        first, second = _worker(database, nats_url, key), _worker(database, nats_url, key)
+        logs = [tmp_path / f"worker{i}.log" for i in range(3)]
+        first, second = _worker(database, nats_url, key, logs[0]), _worker(database, nats_url, key, logs[1])
         _wait_until_storing(database)
         assert first.poll() is None, "the first worker finished before it could be killed"
         first.send_signal(signal.SIGKILL)  # mid-stream: its unacknowledged messages go to others
         first.wait(timeout=30)
-        third = _worker(database, nats_url, key)
-        for proc in (second, third):
-            assert proc.wait(timeout=180) == 0
+        third = _worker(database, nats_url, key, logs[2])
+        for proc, log in ((second, logs[1]), (third, logs[2])):
+            assert proc.wait(timeout=180) == 0, log.read_text()
         store = PostgresStore(database, key=LedgerKey.load_or_create(key))
         try:
             assert store.count_observations() == N_REPORTS
