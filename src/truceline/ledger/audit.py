@@ -1,8 +1,17 @@
 """Recomputing a log from its records: the check behind ``truceline ledger verify``.
 
-It streams the records once, in leaf order. For each it recomputes the leaf hash from the stored
-bytes; it rebuilds the tree and compares the stored subtree nodes and every signed tree head
-(signature first, then root). The first problem found names the record to look at.
+It streams the records once, in leaf order, holding only the tree's right edge (O(log n)), so a
+log of millions of records audits in constant memory. For each record it recomputes the leaf
+hash from the stored bytes; it rebuilds the tree, compares every stored subtree node it
+completes, and checks each signed tree head when the log reaches its size (signature first, then
+root). The first problem in log order is reported, naming what to look at:
+
+* a record whose bytes do not match its leaf hash: that record;
+* a signed root that the records do not rebuild: the first record since the previous head
+  (anything in that range may have been changed, inserted, deleted or reordered);
+* a stored node that differs from the recomputed one, or is missing: that node and its records;
+* a head whose signature fails: that head;
+* fewer records than the latest head covers: the first missing record.
 """
 
 from __future__ import annotations
@@ -17,6 +26,8 @@ from truceline.ledger.signing import SignedTreeHead, verify_tree_head
 from truceline.ledger.tree import Frontier, NodeReader, should_persist
 from truceline.model import LedgerError
 
+__all__ = ["AuditReport", "audit_log"]
+
 
 @dataclass
 class AuditReport:
@@ -27,14 +38,105 @@ class AuditReport:
     tree_heads_checked: int
     first_error: LedgerError | None = None
     root_hash: str = ""
+    records_after_last_head: int = 0
+    """Records past the latest signed tree head: consistent so far, but not yet signed for."""
 
     def summary(self) -> str:
+        """One line for people: what was verified, or the first problem."""
         if self.ok:
+            unsigned = (
+                f"; {self.records_after_last_head:,} newer records not yet under a signed head"
+                if self.records_after_last_head
+                else ""
+            )
             return (
                 f"ok: {self.records_checked:,} records and {self.tree_heads_checked:,} signed tree heads "
-                f"verified; root {self.root_hash[:16]}…"
+                f"verified; root {self.root_hash[:16]}…{unsigned}"
             )
         return f"FAILED after {self.records_checked:,} records: {self.first_error}"
+
+
+def _head_name(head: SignedTreeHead) -> str:
+    return f"signed tree head of size {head.tree_size}"
+
+
+class _Audit:
+    """The state of one streaming audit; only its first error is kept."""
+
+    def __init__(
+        self, heads: Sequence[SignedTreeHead], public_key: Ed25519PublicKey, stored_nodes: NodeReader | None
+    ) -> None:
+        self.heads = sorted(heads, key=lambda h: (h.tree_size, h.timestamp_ms))
+        self.public_key = public_key
+        self.stored_nodes = stored_nodes
+        self.frontier = Frontier()
+        self.next_head = 0
+        self.heads_checked = 0
+        self.first_since_head = ""
+        self.error: LedgerError | None = None
+
+    def fail(self, record: str, reason: str) -> None:
+        if self.error is None:
+            self.error = LedgerError(record, reason)
+
+    def add(self, name: str, body: bytes, stored_leaf: bytes) -> None:
+        recomputed = leaf_hash(body)
+        if recomputed != stored_leaf:
+            self.fail(name, "stored bytes do not match their ledger leaf hash")
+        if not self.first_since_head:
+            self.first_since_head = name
+        for level, index, digest in self.frontier.append(recomputed):
+            if self.stored_nodes is not None and should_persist(level):
+                self.check_node(level, index, digest)
+        self.check_heads_at(self.frontier.size)
+
+    def check_node(self, level: int, index: int, digest: bytes) -> None:
+        assert self.stored_nodes is not None
+        stored = self.stored_nodes.node(level, index)
+        if stored == digest:
+            return
+        records = f"records #{(index << level) + 1}…#{(index + 1) << level}"
+        if stored is None:
+            # Proofs would still come out right (the node is rebuilt from its children), but a
+            # store that drops nodes it is meant to keep is not the store that was audited before.
+            self.fail(f"ledger node (level {level}, index {index})", f"missing: the store should keep it for {records}")
+        else:
+            self.fail(f"ledger node (level {level}, index {index})", f"differs from the hash recomputed from {records}")
+
+    def check_heads_at(self, size: int) -> None:
+        heads = self.heads
+        while self.next_head < len(heads) and heads[self.next_head].tree_size <= size:
+            head = heads[self.next_head]
+            self.next_head += 1
+            if not verify_tree_head(head, self.public_key):
+                self.fail(_head_name(head), "the signature does not verify with the log's key")
+                continue
+            self.heads_checked += 1
+            if head.tree_size != size or self.frontier.root().hex() != head.root_hash:
+                first = self.first_since_head or _head_name(head)
+                self.fail(first, f"records from here to #{head.tree_size} do not match the {_head_name(head)}")
+            self.first_since_head = ""
+
+    def finish(self) -> AuditReport:
+        size = self.frontier.size
+        remaining = self.heads[self.next_head :]
+        for head in remaining:
+            if not verify_tree_head(head, self.public_key):
+                self.fail(_head_name(head), "the signature does not verify with the log's key")
+        if remaining:
+            self.fail(
+                f"record #{size + 1}",
+                f"missing: the log holds {size:,} records but a signed tree head covers {remaining[-1].tree_size:,}",
+            )
+        last_signed = self.heads[-1].tree_size if self.heads else 0
+        return AuditReport(
+            ok=self.error is None,
+            records_checked=size,
+            tree_heads_checked=self.heads_checked,
+            first_error=self.error,
+            root_hash=self.frontier.root().hex(),
+            records_after_last_head=max(size - last_signed, 0),
+        )
 
 
 def audit_log(
@@ -43,58 +145,29 @@ def audit_log(
     public_key: Ed25519PublicKey,
     stored_nodes: NodeReader | None = None,
 ) -> AuditReport:
-    """Audit a log given its records as (name, stored bytes, stored leaf hash), in leaf order."""
-    heads = sorted(tree_heads, key=lambda h: h.tree_size)
-    errors: list[LedgerError] = []
+    """Audit a log from its records as (name, stored bytes, stored leaf hash), in leaf order.
 
-    def fail(record: str, reason: str) -> None:
-        if not errors:
-            errors.append(LedgerError(record, reason))
+    ``tree_heads`` may come in any order; ``stored_nodes``, when given, is the store's node
+    table, checked against the nodes the records rebuild. The records are read once, as they
+    come: pass a generator to audit a log larger than memory.
 
-    for head in heads:
-        if not verify_tree_head(head, public_key):
-            fail(f"signed tree head of size {head.tree_size}", "the signature does not verify with the log's key")
-    frontier = Frontier()
-    next_head = 0
-    first_since_head = ""
-    checked_heads = 0
+    >>> from datetime import UTC, datetime
+    >>> from truceline.ledger.signing import LedgerKey
+    >>> from truceline.ledger.tree import Frontier
+    >>> bodies = [b"first", b"second", b"third"]
+    >>> frontier, key = Frontier(), LedgerKey.generate()
+    >>> _ = frontier.extend([leaf_hash(b) for b in bodies])
+    >>> head = key.sign_tree_head(3, frontier.root(), datetime(2026, 3, 1, tzinfo=UTC))
+    >>> records = [(f"record #{i + 1}", b, leaf_hash(b)) for i, b in enumerate(bodies)]
+    >>> audit_log(records, [head], key.public_key).summary()[:50]
+    'ok: 3 records and 1 signed tree heads verified; ro'
+    >>> records[1] = ("record #2", b"SECOND", records[1][2])
+    >>> print(audit_log(records, [head], key.public_key).first_error)
+    record #2: stored bytes do not match their ledger leaf hash
+    """
+    audit = _Audit(tree_heads, public_key, stored_nodes)
+    audit.check_heads_at(0)  # heads of the empty tree must sign the empty root
+    add = audit.add
     for name, body, stored_leaf in records:
-        recomputed = leaf_hash(body)
-        if recomputed != stored_leaf:
-            fail(name, "stored bytes do not match their ledger leaf hash")
-        if not first_since_head:
-            first_since_head = name
-        for level, index, digest in frontier.append(recomputed):
-            if stored_nodes is not None and should_persist(level):
-                stored = stored_nodes.node(level, index)
-                if stored is not None and stored != digest:
-                    fail(
-                        f"ledger node (level {level}, index {index})",
-                        f"differs from the hash recomputed from records #{(index << level) + 1}…"
-                        f"#{(index + 1) << level}",
-                    )
-        size = frontier.size
-        while next_head < len(heads) and heads[next_head].tree_size == size:
-            checked_heads += 1
-            if frontier.root().hex() != heads[next_head].root_hash:
-                fail(
-                    first_since_head,
-                    f"records from here to #{size} do not match the signed tree head of size {size}",
-                )
-            next_head += 1
-            first_since_head = ""
-        while next_head < len(heads) and heads[next_head].tree_size < size:
-            next_head += 1  # a head for a size we passed without matching exactly: duplicates
-    if next_head < len(heads):
-        missing = heads[-1].tree_size
-        fail(
-            f"record #{frontier.size + 1}",
-            f"missing: the log holds {frontier.size:,} records but a signed tree head covers {missing:,}",
-        )
-    return AuditReport(
-        ok=not errors,
-        records_checked=frontier.size,
-        tree_heads_checked=checked_heads,
-        first_error=errors[0] if errors else None,
-        root_hash=frontier.root().hex(),
-    )
+        add(name, body, stored_leaf)
+    return audit.finish()

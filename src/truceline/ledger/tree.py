@@ -1,8 +1,24 @@
 """The incremental Merkle tree: append in O(1) amortised, proofs from stored nodes, verification.
 
-The store keeps every leaf hash (with its record) and the hashes of completed perfect subtrees
-whose level is a multiple of :data:`PERSIST_EVERY`. Any subtree hash can then be rebuilt from at
-most ``2**PERSIST_EVERY`` stored children, so proofs stay cheap without storing every node.
+Nodes are addressed ``(level, index)``: the perfect subtree of ``2**level`` leaves starting at
+leaf ``index << level`` (level 0 is a leaf hash). The store keeps every leaf hash (with its
+record) and the completed perfect subtrees whose level is a positive multiple of
+:data:`PERSIST_EVERY`. Any subtree hash can then be rebuilt from at most ``2**PERSIST_EVERY``
+stored children, so proofs stay cheap without storing every node. Right-edge subtrees that are not
+yet complete are never stored (their hash changes as the log grows): RFC 9162's ``MTH(D[k:n])``
+is rebuilt from the perfect subtrees it splits into.
+
+>>> from truceline.ledger.hashing import leaf_hash
+>>> leaves = [leaf_hash(i.to_bytes(2, "big")) for i in range(1000)]
+>>> frontier, nodes = Frontier(), MemoryNodeStore()
+>>> nodes.put_nodes(frontier.extend(leaves)); nodes.put_leaves(0, leaves)
+>>> root = frontier.root()
+>>> root == root_at(nodes, 1000)
+True
+>>> verify_inclusion(leaves[417], 417, 1000, inclusion_proof(nodes, 417, 1000), root)
+True
+>>> verify_consistency(600, 1000, consistency_proof(nodes, 600, 1000), root_at(nodes, 600), root)
+True
 """
 
 from __future__ import annotations
@@ -11,8 +27,23 @@ import hashlib
 from collections.abc import Sequence
 from typing import Protocol
 
-from truceline.ledger.hashing import EMPTY_ROOT, node_hash
+from truceline.ledger.hashing import EMPTY_ROOT, HASH_SIZE, node_hash
 from truceline.ledger.reference import split_point
+
+__all__ = [
+    "PERSIST_EVERY",
+    "Frontier",
+    "MemoryNodeStore",
+    "NodeReader",
+    "consistency_proof",
+    "inclusion_proof",
+    "range_hash",
+    "root_at",
+    "should_persist",
+    "subtree_hash",
+    "verify_consistency",
+    "verify_inclusion",
+]
 
 PERSIST_EVERY = 4
 _sha256 = hashlib.sha256
@@ -41,6 +72,7 @@ class Frontier:
 
     @property
     def size(self) -> int:
+        """How many leaves have been appended."""
         return self._size
 
     def append(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
@@ -95,12 +127,20 @@ class Frontier:
         return root
 
     def to_state(self) -> tuple[int, list[bytes]]:
+        """What a store saves to resume after a restart: the size and the right-edge hashes.
+
+        The hashes are the roots of the perfect subtrees making up ``[0, size)``, largest first:
+        one per set bit of ``size``.
+        """
         return self._size, list(self._stack)
 
     @classmethod
     def from_state(cls, size: int, hashes: Sequence[bytes]) -> Frontier:
-        if len(hashes) != bin(size).count("1"):
-            raise ValueError(f"a frontier of size {size} has {bin(size).count('1')} hashes, not {len(hashes)}")
+        """Resume from :meth:`to_state`'s output, refusing a state that cannot be a frontier."""
+        if size < 0 or len(hashes) != size.bit_count():
+            raise ValueError(f"a frontier of size {size} has {max(size, 0).bit_count()} hashes, not {len(hashes)}")
+        if any(len(h) != HASH_SIZE for h in hashes):
+            raise ValueError(f"every frontier hash is {HASH_SIZE} bytes")
         frontier = cls()
         frontier._size = size
         frontier._stack = list(hashes)
@@ -126,12 +166,22 @@ class MemoryNodeStore:
         self._leaves: list[bytes] = []
         self._nodes: dict[tuple[int, int], bytes] = {}
 
+    @property
+    def size(self) -> int:
+        """How many leaf hashes are held."""
+        return len(self._leaves)
+
     def put_leaves(self, start: int, leaves: Sequence[bytes]) -> None:
+        """Append leaf hashes; ``start`` must be the next leaf index."""
         if start != len(self._leaves):
             raise ValueError(f"leaves must be appended in order: expected index {len(self._leaves)}, got {start}")
         self._leaves.extend(leaves)
 
     def put_nodes(self, nodes: Sequence[tuple[int, int, bytes]]) -> None:
+        """Keep these perfect-subtree hashes (the caller chooses which: see :func:`should_persist`).
+
+        A node already held is overwritten, which is how tests forge a stored node.
+        """
         for level, index, digest in nodes:
             self._nodes[(level, index)] = digest
 
@@ -226,54 +276,65 @@ def consistency_proof(reader: NodeReader, size1: int, size2: int) -> list[bytes]
 
 
 def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> bool:
-    """RFC 9162 §2.1.3.2: does ``proof`` show leaf ``index`` of a ``size``-leaf tree under ``root``?"""
-    if not 0 <= index < size:
+    """RFC 9162 §2.1.3.2: does ``proof`` show leaf ``index`` of a ``size``-leaf tree under ``root``?
+
+    Accepts exactly what the RFC's loop accepts (:func:`reference.verify_inclusion` is that loop,
+    and a property test holds the two equal on valid and tampered input), in closed form: the loop
+    first walks ``inner`` = bit length of ``index ^ (size - 1)`` levels, where the index bit says
+    which side the sibling is on, then one level per set bit of ``index >> inner``, where the
+    sibling is always on the left. Any other proof length makes the loop fail, so it is refused
+    before hashing, and the loop body is one hash and one shift.
+    """
+    if not 0 <= index < size or len(leaf) != HASH_SIZE or len(root) != HASH_SIZE:
         return False
-    fn, sn, r = index, size - 1, leaf
-    for p in proof:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            r = node_hash(p, r)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            r = node_hash(r, p)
+    inner = (index ^ (size - 1)).bit_length()
+    if len(proof) != inner + (index >> inner).bit_count():
+        return False
+    sha256 = _sha256  # a local: global look-ups cost as much as the hash in a loop this short
+    r = leaf
+    fn = index
+    for p in proof[:inner]:
+        r = sha256(b"\x01" + p + r).digest() if fn & 1 else sha256(b"\x01" + r + p).digest()
         fn >>= 1
-        sn >>= 1
-    return sn == 0 and r == root
+    for p in proof[inner:]:
+        r = sha256(b"\x01" + p + r).digest()
+    return r == root
 
 
 def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> bool:
-    """RFC 9162 §2.1.4.2: is the ``size1`` tree with ``root1`` a prefix of the ``size2`` one?"""
+    """RFC 9162 §2.1.4.2: is the ``size1`` tree with ``root1`` a prefix of the ``size2`` one?
+
+    Accepts exactly what the RFC's loop accepts (:func:`reference.verify_consistency`, with its
+    edge cases for equal sizes and size 0), in closed form: the old tree's last node is
+    ``size1 - 1`` shifted past its trailing ones (RFC step 4); from there the proof is that
+    node's inclusion path, ``inner`` levels decided by its bits, then left-hand border levels.
+    Both roots are rebuilt from it; only left siblings feed the old root.
+    """
     if size1 < 0 or size2 < size1:
         return False
     if size1 == size2:
         return not proof and root1 == root2
     if size1 == 0:
         return not proof
-    if not proof:
+    if not proof or len(root1) != HASH_SIZE or len(root2) != HASH_SIZE:
         return False
-    path = list(proof)
-    if size1 & (size1 - 1) == 0:
-        path.insert(0, root1)
-    fn, sn = size1 - 1, size2 - 1
-    while fn & 1:
-        fn >>= 1
-        sn >>= 1
-    fr = sr = path[0]
-    for c in path[1:]:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
+    shift = (size1 & -size1).bit_length() - 1  # trailing zeros of size1 = trailing ones of size1 - 1
+    fn = (size1 - 1) >> shift
+    sn = (size2 - 1) >> shift
+    inner = (fn ^ sn).bit_length()
+    # A power-of-two old tree is itself a node of the new one, so its root seeds the path (step 2).
+    seed, rest = (root1, proof) if size1 == 1 << shift else (proof[0], proof[1:])
+    if len(rest) != inner + (fn >> inner).bit_count():
+        return False
+    fr = sr = seed
+    for c in rest[:inner]:
+        if fn & 1:
             fr = node_hash(c, fr)
             sr = node_hash(c, sr)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
         else:
             sr = node_hash(sr, c)
         fn >>= 1
-        sn >>= 1
-    return fr == root1 and sr == root2 and sn == 0
+    for c in rest[inner:]:
+        fr = node_hash(c, fr)
+        sr = node_hash(c, sr)
+    return fr == root1 and sr == root2
