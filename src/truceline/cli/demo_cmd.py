@@ -120,11 +120,8 @@ def demo(
     console.rule("[bold]6. Tamper with a copy: flip one byte")
     tampered = out / "tampered.db"
     shutil.copyfile(db, tampered)
-    key = Path(f"{db}.key")
-    shutil.copyfile(key, Path(f"{tampered}.key"))
-    shutil.copyfile(Path(f"{db}.key.pub"), Path(f"{tampered}.key.pub")) if Path(
-        f"{db}.key.pub"
-    ).exists() else None
+    for suffix in (".key", ".key.pub"):  # the copy is checked against the original's key
+        shutil.copy2(Path(f"{db}{suffix}"), Path(f"{tampered}{suffix}"))  # copy2 keeps mode 0600
     victim = _flip_a_byte(tampered)
     check = SQLiteStore(tampered)
     try:

@@ -139,3 +139,13 @@ def test_every_command_explains_itself(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
     assert "Usage" in result.output and len(result.output) > 200
+
+
+def test_demo_runs_end_to_end_and_catches_the_flipped_byte(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--no-serve", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    assert "re-sending changes nothing" in result.output
+    assert "appears twice in one JSON object" in result.output
+    assert ": verified" in result.output
+    assert "ledger verify: FAILED — observation #" in result.output
+    assert "stored bytes do not match their ledger leaf hash" in result.output
