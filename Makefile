@@ -7,13 +7,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= demo-out
 
-.PHONY: install services demo test lint typecheck unit bench clean help
+.PHONY: install services demo test lint typecheck unit bench prove clean help
 
 help:
 	@echo "make demo   - set up .venv and run the demo on the embedded store (SQLite, no server)"
 	@echo "make test   - set up .venv and run lint, type checks and the whole test suite"
 	@echo "make bench  - run the benchmarks in benchmarks/ (each beside its peer; prints ratios)"
 	@echo "make services - install/start PostgreSQL + PostGIS on loopback for the server-store tests"
+	@echo "make prove  - the long proofs: 1,000,000 policy cases, 1,000 crash cycles per ingest mode"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +47,12 @@ test: lint typecheck unit
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
+
+# The long versions of the proofs (issue 12 grows this): 1,000,000 policy cases against the
+# reference, and 1,000 SIGKILL cycles of ingest per mode. `make test` runs the short versions.
+prove: install services
+	TRUCELINE_POLICY_CASES=1000000 $(BIN)/pytest -q tests/unit/policy
+	TRUCELINE_CRASH_CYCLES=1000 $(BIN)/pytest -q tests/integration/test_crash_safety.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache
