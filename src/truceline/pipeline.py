@@ -1,18 +1,35 @@
 """Wires the stages together; the only module that imports all of them.
 
-For now the flow holds ingest → store + ledger. ``process`` walks the observations that arrived
-since it last ran (a cursor in the store) and hands them to every stage that exists; as stages
-land (fuse, attribute, verify, assess, act) they are called from here in that order.
+``process`` walks the observations that arrived since it last ran (a cursor in the store) and
+hands that window to every stage that exists, in flow order (fuse, attribute, verify, assess,
+act). Each stage is a package exposing ``run(store, agreement, *, after_seq, upto_seq)``; it
+reads what it needs from the store (observations and the records of earlier stages) and writes
+its own records back, so stages exchange ``truceline.model`` records and never import each other.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from truceline.agreement import Agreement, default_agreement
 from truceline.store import ObservationQuery, Store
 
 PROCESS_CURSOR = "process"
+
+StageRun = Callable[..., dict[str, int]]
+"""``run(store, agreement, *, after_seq, upto_seq) -> counts`` of one stage."""
+
+
+@dataclass
+class StageReport:
+    """What one stage did in one ``process`` run."""
+
+    name: str
+    counts: dict[str, int]
+    seconds: float
 
 
 @dataclass
@@ -22,25 +39,63 @@ class ProcessReport:
     first_seq: int
     last_seq: int
     by_kind: Counter[str] = field(default_factory=Counter)
-    stages_run: tuple[str, ...] = ()
+    stages: list[StageReport] = field(default_factory=list)
 
     @property
     def new_observations(self) -> int:
         return sum(self.by_kind.values())
 
+    @property
+    def stages_run(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.stages)
 
-STAGES: tuple[str, ...] = ()
-"""Stages that exist after ingest, in flow order (filled as they land)."""
+
+def _stages() -> list[tuple[str, StageRun]]:
+    """The stages that exist, in flow order (imported here so that nothing is opened at import)."""
+    return []
 
 
-def process(store: Store) -> ProcessReport:
-    """Run every existing stage over observations not yet processed; safe to run again."""
+STAGES: tuple[str, ...] = tuple(name for name, _ in _stages())
+"""Names of the stages that exist after ingest, in flow order."""
+
+
+def process(
+    store: Store,
+    agreement: Agreement | None = None,
+    *,
+    on_stage: Callable[[StageReport], None] | None = None,
+) -> ProcessReport:
+    """Run every existing stage over observations not yet processed; safe to run again.
+
+    The cursor moves only after every stage has finished, so a crash part-way leaves the window
+    to be processed again; stages derive record ids from their inputs, so a rerun writes new
+    versions of the same records instead of duplicates.
+    """
     start = store.get_cursor(PROCESS_CURSOR)
     report = ProcessReport(first_seq=start + 1, last_seq=start)
-    for stored in store.observations(ObservationQuery(after_seq=start)):
-        report.by_kind[stored.observation.kind] += 1  # type: ignore[attr-defined]
-        report.last_seq = stored.seq
-    report.stages_run = STAGES
-    if report.last_seq > start:
-        store.set_cursor(PROCESS_CURSOR, report.last_seq)
+    report.last_seq = _count_kinds_after(store, start, report.by_kind)
+    if report.last_seq <= start:
+        return report
+    ag = agreement or default_agreement()
+    for name, run in _stages():
+        began = time.perf_counter()
+        counts = run(store, ag, after_seq=start, upto_seq=report.last_seq)
+        stage = StageReport(name, dict(counts), time.perf_counter() - began)
+        report.stages.append(stage)
+        if on_stage is not None:
+            on_stage(stage)
+    store.set_cursor(PROCESS_CURSOR, report.last_seq)
     return report
+
+
+def _count_kinds_after(store: Store, start: int, counts: Counter[str]) -> int:
+    """Count the observations of each kind after ``start``; return the last seq seen.
+
+    The window ends at what was seen here, not at ``max_seq()``, so reports that arrive while
+    the stages run wait for the next ``process`` instead of being skipped.
+    """
+    last = start
+    for stored in store.observations(ObservationQuery(after_seq=start)):
+        counts[stored.observation.kind] += 1  # type: ignore[attr-defined]
+        last = stored.seq
+    return last

@@ -162,6 +162,29 @@ def test_derived_records_keep_every_version(store: Store) -> None:
     assert store.get_record("incident", "nope") is None
 
 
+def test_a_batch_of_records_is_one_transaction_with_consecutive_versions(store: Store) -> None:
+    store.put_record(_incident("incident--a", 1))
+    out = store.put_records([_incident("incident--b", 1), _incident("incident--a", 2), _incident("incident--a", 3)])
+    assert [(s.id, s.version) for s in out] == [("incident--b", 1), ("incident--a", 2), ("incident--a", 3)]
+    assert [s.seq for s in out] == [2, 3, 4]
+    assert store.put_records([]) == []
+    latest = store.get_record("incident", "incident--a")
+    assert latest is not None and latest.version == 3 and latest.record == _incident("incident--a", 3)
+    head = store.tree_head("records")
+    assert head is not None and head.tree_size == 4
+    assert store.verify_ledger().ok
+
+
+def test_a_record_that_cannot_be_stored_leaves_its_batch_out(store: Store) -> None:
+    class NoId(Markings):  # a record without an ``id`` cannot be addressed, so it cannot be stored
+        pass
+
+    with pytest.raises((ValueError, TypeError, AttributeError)):
+        store.put_records([_incident("incident--a", 1), NoId(tlp="green", originator="USA")])
+    assert store.get_record("incident", "incident--a") is None
+    assert store.tree_head("records") is None or store.tree_head("records").tree_size == 0  # type: ignore[union-attr]
+
+
 def test_cursors_start_at_zero_and_remember(store: Store) -> None:
     assert store.get_cursor("fuse") == 0
     store.set_cursor("fuse", 42)

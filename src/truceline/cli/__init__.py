@@ -11,7 +11,9 @@ from truceline.cli import agreement_cmd, ledger_cmd
 from truceline.cli._common import DB_HELP, DEFAULT_DB, console, existing_db, handle_errors, opened_store
 from truceline.cli.bus_cmd import publish, worker
 from truceline.cli.demo_cmd import demo
+from truceline.cli.guarantee_cmd import coalition_app, forceplan_app
 from truceline.cli.ingest_cmd import ingest
+from truceline.cli.sim_cmd import evaluate, simulate
 
 app = typer.Typer(
     name="truceline",
@@ -28,8 +30,12 @@ app.command()(ingest)
 app.command()(demo)
 app.command()(publish)
 app.command()(worker)
+app.command()(simulate)
+app.command()(evaluate)
 app.add_typer(ledger_cmd.app, name="ledger")
 app.add_typer(agreement_cmd.app, name="agreement")
+app.add_typer(coalition_app, name="coalition")
+app.add_typer(forceplan_app, name="forceplan")
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""``truceline demo``: the whole flow that exists today, end to end, on a built-in example."""
+"""``truceline demo``: the whole flow that exists today, end to end, on a simulated scenario."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import shutil
 import sqlite3
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.panel import Panel
@@ -18,29 +18,37 @@ from truceline.cli._common import console, handle_errors
 
 @handle_errors
 def demo(
-    days: Annotated[int, typer.Option(min=1, max=30, help="Days of example reports to generate.")] = 2,
-    out: Annotated[Path, typer.Option(help="Directory for the example files and the database.")] = Path(
+    days: Annotated[int, typer.Option(min=1, max=60, help="Days of the scenario to simulate.")] = 3,
+    out: Annotated[Path, typer.Option(help="Directory for the simulated run, the database and the plot.")] = Path(
         "demo-out"
     ),
-    seed: Annotated[
-        int, typer.Option(help="Random seed of the example (same seed, same reports).")
-    ] = 20260901,
+    seed: Annotated[int, typer.Option(help="Random seed of the simulation (same seed, same reports).")] = 20260901,
+    scale: Annotated[
+        float, typer.Option(min=0.001, max=1.0, help="Fire-rate scale of the simulation (1.0 is a full-scale day).")
+    ] = 0.01,
+    scenario: Annotated[
+        str, typer.Option(help="Simulated scenario: default, quiet, spiral, buildup or northern-axis.")
+    ] = "default",
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help="Exit when done instead of serving the results.")
     ] = False,
 ) -> None:
-    """Run every stage that exists on a small example laid on the real contact line.
+    """Simulate a scenario on the real contact line, run every stage that exists, and score it.
 
-    Writes the example reports and a file of typical mistakes to OUT, ingests them into
-    OUT/truceline.db, shows that re-sending stores nothing twice and that every bad record is
-    named with its reason, processes the new data, verifies the evidence ledger, prints an
-    inclusion proof, and shows that one flipped byte in a copy of the database is caught and named.
+    Simulates DAYS of SCENARIO (reports from sensors, monitors and participants, with a separate
+    ground truth), ingests the reports into OUT/truceline.db, shows that re-sending stores nothing
+    twice and that every bad record is named with its reason, runs every stage over the new data,
+    verifies the evidence ledger with an inclusion proof, shows that one flipped byte in a copy of
+    the database is caught, and finally scores what the stages produced against the ground truth
+    (what 'truceline evaluate' prints). A map of the simulated run is drawn to OUT/simulated-run.png.
     """
     from truceline.agreement import default_agreement
     from truceline.ingest import ContextChecks, Rejected, ingest_paths
     from truceline.model import SystemClock
-    from truceline.pipeline import process
-    from truceline.sim import ExampleConfig, bad_reports, example_reports
+    from truceline.pipeline import StageReport, process
+    from truceline.sim import bad_reports, load_truth, plot_run, simulate
+    from truceline.sim import evaluate as score
+    from truceline.sim import scenario as make_scenario
     from truceline.store import SQLiteStore
 
     out.mkdir(parents=True, exist_ok=True)
@@ -59,46 +67,61 @@ def demo(
         wd.add_row(w.weapon_class, f"{w.distance_km:g} km")
     console.print(wd)
 
-    console.rule("[bold]2. Ingest a built-in example")
-    reports = example_reports(ag, ExampleConfig(days=days, seed=seed))
-    good = out / "reports.ndjson"
-    good.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in reports))
+    console.rule(f"[bold]2. Simulate {days} days of the '{scenario}' scenario")
+    run_dir = out / "run"
+    cfg = make_scenario(scenario, days=days, seed=seed, scale=scale)
+    sim = simulate(cfg, run_dir, agreement=ag)
+    kinds = ", ".join(f"{k} {n:,}" for k, n in sim.by_kind.items())
+    console.print(
+        f"{sim.observations:,} reports of {sim.events:,} firing events in {sim.seconds:.1f} s: {kinds}", soft_wrap=True
+    )
+    console.print(
+        f"reports: {run_dir}/observations.ndjson; ground truth (never read by the stages): {run_dir}/truth.json"
+    )
+    good = run_dir / "observations.ndjson"
     checks = ContextChecks(frozenset(ag.participant_ids()), SystemClock().now())
     store = SQLiteStore(db)
     try:
-        report = ingest_paths([str(good)], store, checks, batch_size=1000)
+        console.rule("[bold]3. Ingest the reports")
+        report = ingest_paths([str(good)], store, checks, batch_size=5000)
         console.print(
-            f"{good}: {report.read:,} reports from {len({r['participant'] for r in reports})} participants stored in "
-            f"{report.seconds:.2f} s; ledger size {report.tree_head.tree_size if report.tree_head else 0:,}"
+            f"{good}: {report.read:,} reports stored in {report.seconds:.2f} s "
+            f"({report.read / max(report.seconds, 1e-9):,.0f}/s), {report.rejected} rejected; "
+            f"ledger size {report.tree_head.tree_size if report.tree_head else 0:,}"
         )
-        console.rule("[bold]3. Send the same file again")
-        again = ingest_paths([str(good)], store, checks)
+        again = ingest_paths([str(good)], store, checks, batch_size=5000)
         console.print(
-            f"stored {again.stored}, already stored {again.duplicates:,}: re-sending changes nothing"
+            f"sent again: stored {again.stored}, already stored {again.duplicates:,}: nothing stored twice",
+            soft_wrap=True,
         )
 
         console.rule("[bold]4. A file of typical mistakes")
         bad = out / "bad-reports.ndjson"
-        bad.write_text(
-            "\n".join(bad_reports(next(r for r in reports if r["kind"] == "met_observation"))) + "\n"
-        )
+        with good.open() as lines:
+            met = next(json.loads(line) for line in lines if '"met_observation"' in line)
+        bad.write_text("\n".join(bad_reports(met)) + "\n")
         rejected: list[Rejected] = []
         bad_report = ingest_paths([str(bad)], store, checks, on_reject=rejected.append)
         for item in rejected:
-            console.print(
-                f"  [red]rejected[/] {item.errors[0]}", markup=True, highlight=False, soft_wrap=True
-            )
+            console.print(f"  [red]rejected[/] {item.errors[0]}", markup=True, highlight=False, soft_wrap=True)
         console.print(f"{bad_report.rejected} rejected, {bad_report.stored} stored, nothing half-written")
 
-        console.rule("[bold]5. Process, and verify the evidence ledger")
-        processed = process(store)
+        console.rule("[bold]5. Run the stages")
+
+        def show(stage: StageReport) -> None:
+            counts = ", ".join(f"{k} {v:,}" for k, v in stage.counts.items())
+            console.print(f"  {stage.name}: {counts or 'nothing new'} ({stage.seconds:.2f} s)")
+
+        processed = process(store, ag, on_stage=show)
         console.print(
-            f"processed #{processed.first_seq}…#{processed.last_seq}; stages after ingest: "
-            + (", ".join(processed.stages_run) or "none yet (fuse, attribute, verify, assess, act land next)")
+            f"processed #{processed.first_seq:,}…#{processed.last_seq:,}; stages: "
+            + (", ".join(processed.stages_run) or "none yet beyond ingest")
         )
+
+        console.rule("[bold]6. Verify the evidence ledger")
         verification = store.verify_ledger()
-        obs_report = verification.reports["observations"]
-        console.print(f"ledger verify: {obs_report.summary()}")
+        for name, log_report in verification.reports.items():
+            console.print(f"ledger verify ({name}): {log_report.summary()}")
         seq = max(1, store.max_seq() // 2)
         head = store.tree_head()
         proof = store.inclusion_proof("observations", seq)
@@ -114,10 +137,11 @@ def demo(
             + ("[green]verified[/]" if ok else "[red]FAILED[/]")
         )
         summary = _per_sector(ag, store)
+        evaluation = score(load_truth(run_dir / "truth.json"), store)
     finally:
         store.close()
 
-    console.rule("[bold]6. Tamper with a copy: flip one byte")
+    console.rule("[bold]7. Tamper with a copy: flip one byte")
     tampered = out / "tampered.db"
     shutil.copyfile(db, tampered)
     for suffix in (".key", ".key.pub"):  # the copy is checked against the original's key
@@ -135,17 +159,43 @@ def demo(
         soft_wrap=True,
     )
 
-    console.rule("[bold]Summary")
+    console.rule("[bold]8. Score against the ground truth (truceline evaluate)")
     console.print(summary)
+    _print_evaluation(evaluation)
+    png = plot_run(run_dir, out / "simulated-run.png", agreement=ag)
     console.print(
         Panel.fit(
-            f"database: {db}\nreports: {good}\nmistakes: {bad}\n"
-            f"try: truceline ledger verify --db {db}\n     truceline ledger prove {seq} --db {db}",
+            f"database: {db}\nreports: {good}\ntruth: {run_dir}/truth.json\nmistakes: {bad}\nmap: {png}\n"
+            f"try: truceline evaluate --truth {run_dir}/truth.json --db {db} --json\n"
+            f"     truceline ledger verify --db {db}\n     truceline ledger prove {seq} --db {db}",
             title="files",
         )
     )
     if not no_serve:
         console.print("The dashboard (`truceline serve`) is not built yet; nothing to serve.")
+
+
+def _print_evaluation(evaluation: dict[str, Any]) -> None:
+    """The evaluation's scored sections as one table (meta and ingest in a line each)."""
+    meta, ingest = evaluation.get("meta", {}), evaluation.get("ingest", {})
+    console.print(
+        f"scenario {meta.get('scenario')} seed {meta.get('seed')} scale {meta.get('scale')}: "
+        f"{meta.get('true_events', 0):,} true firing events; stored {ingest.get('observations_stored', 0):,} of "
+        f"{ingest.get('observations_simulated', 0):,} simulated reports"
+    )
+    table = Table("stage", "metric", "value", title="evaluation against the ground truth")
+    for section, values in evaluation.items():
+        if section in ("meta", "ingest") or not isinstance(values, dict):
+            continue
+        for key, value in values.items():
+            if isinstance(value, dict | list):
+                continue
+            shown = "—" if value is None else (f"{value:.4g}" if isinstance(value, float) else str(value))
+            table.add_row(section, key, shown)
+    if table.row_count:
+        console.print(table)
+    else:
+        console.print("no stage beyond ingest has produced records yet, so there is nothing else to score")
 
 
 def _after(seq: int):  # type: ignore[no-untyped-def]
@@ -158,8 +208,11 @@ _COLUMNS = {
     "acoustic_arrival": "acoustic",
     "radar_track": "radar",
     "patrol_report": "patrol",
+    "imagery_detection": "imagery",
     "weapon_sighting": "weapons",
-    "storage_visit": "storage",
+    "uav_sighting": "uav",
+    "air_track": "air",
+    "sea_track": "sea",
     "met_observation": "weather",
 }
 
@@ -184,7 +237,7 @@ def _per_sector(ag, store) -> Table:  # type: ignore[no-untyped-def]
             label = str(sector) if sector else "(rear)"
             counts[(label, kind)] += 1
     columns = [*_COLUMNS.values(), "other"]
-    table = Table("sector", "reports", *columns, title="reports per sector and kind", min_width=100)
+    table = Table("sector", "reports", *columns, title="reports per sector and kind")
     for sector in sorted({s for s, _ in counts}):
         row = [counts.get((sector, k), 0) for k in columns]
         table.add_row(sector, str(sum(row)), *[str(n) if n else "" for n in row])
@@ -195,9 +248,7 @@ def _flip_a_byte(db: Path) -> int:
     """Flip one bit inside a stored report's JSON in the database file; return its seq."""
     with sqlite3.connect(db) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        seq, body = conn.execute(
-            "SELECT seq, body FROM observations WHERE kind = 'weapon_sighting' LIMIT 1"
-        ).fetchone()
+        seq, body = conn.execute("SELECT seq, body FROM observations WHERE kind = 'weapon_sighting' LIMIT 1").fetchone()
     data = bytearray(db.read_bytes())
     at = data.find(bytes(body))
     # The last digit of the latitude: the record still parses, but no longer matches its leaf.

@@ -137,6 +137,10 @@ class Store(Protocol):
         """Store a new version of a derived record (``record.id``); earlier versions remain."""
         ...
 
+    def put_records(self, records: Sequence[Record], *, type: str | None = None) -> list[StoredRecord]:
+        """:meth:`put_record` for many records in one transaction (all or none); same order back."""
+        ...
+
     def get_record(self, type: str, id: str, version: int | None = None) -> StoredRecord | None: ...
 
     def records(self, type: str, *, after_seq: int = 0) -> Iterator[StoredRecord]:

@@ -121,24 +121,31 @@ class MemoryStore:
 
     # --- derived records ------------------------------------------------------------------
     def put_record(self, record: Record, *, type: str | None = None) -> StoredRecord:
+        return self.put_records([record], type=type)[0]
+
+    def put_records(self, records: Sequence[Record], *, type: str | None = None) -> list[StoredRecord]:
         with self._lock:
-            rtype, rid = record_type(record, type), record_id(record)
-            versions = self._versions.setdefault((rtype, rid), [])
-            body = serialise(record)
-            stored = StoredRecord(
-                seq=len(self._records) + 1,
-                type=rtype,
-                id=rid,
-                version=len(versions) + 1,
-                created=self._clock.now(),
-                record=record,
-                leaf_hash=leaf_hash(body),
-            )
-            self._records.append(stored)
-            self._record_bodies.append(body)
-            versions.append(stored.seq)
-            self._append_log("records", [stored.leaf_hash])
-            return stored
+            # Serialise everything first: a record that cannot be stored leaves nothing behind.
+            prepared = [(record_type(r, type), record_id(r), serialise(r), r) for r in records]
+            out: list[StoredRecord] = []
+            for rtype, rid, body, record in prepared:
+                versions = self._versions.setdefault((rtype, rid), [])
+                stored = StoredRecord(
+                    seq=len(self._records) + 1,
+                    type=rtype,
+                    id=rid,
+                    version=len(versions) + 1,
+                    created=self._clock.now(),
+                    record=record,
+                    leaf_hash=leaf_hash(body),
+                )
+                self._records.append(stored)
+                self._record_bodies.append(body)
+                versions.append(stored.seq)
+                out.append(stored)
+            if out:
+                self._append_log("records", [s.leaf_hash for s in out])
+            return out
 
     def get_record(self, type: str, id: str, version: int | None = None) -> StoredRecord | None:
         versions = self._versions.get((type, id))

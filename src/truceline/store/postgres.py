@@ -285,24 +285,36 @@ class PostgresStore:
 
     # --- derived records ------------------------------------------------------------------
     def put_record(self, record: Record, *, type: str | None = None) -> StoredRecord:
-        rtype, rid = record_type(record, type), record_id(record)
-        body = serialise(record)
-        lh = leaf_hash(body)
+        return self.put_records([record], type=type)[0]
+
+    def put_records(self, records: Sequence[Record], *, type: str | None = None) -> list[StoredRecord]:
+        prepared = [(record_type(r, type), record_id(r), serialise(r), r) for r in records]
+        if not prepared:
+            return []
         conn = self._conn
         with self._lock, conn.transaction():
             log = self._lock_log("records")
             now = self._clock.now()
-            row = conn.execute(
-                "SELECT coalesce(max(version), 0) FROM records WHERE type = %s AND id = %s", (rtype, rid)
-            ).fetchone()
-            version = int(row[0]) + 1
+            latest: dict[tuple[str, str], int] = {}
+            rows, out = [], []
             seq = log.size + 1
-            conn.execute(
-                f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (seq, rtype, rid, version, now.timestamp(), body, lh),
-            )
-            self._extend_log(log, [lh], now)
-        return StoredRecord(seq, rtype, rid, version, now, record, lh)
+            for rtype, rid, body, record in prepared:
+                if (rtype, rid) not in latest:
+                    row = conn.execute(
+                        "SELECT coalesce(max(version), 0) FROM records WHERE type = %s AND id = %s", (rtype, rid)
+                    ).fetchone()
+                    latest[(rtype, rid)] = int(row[0])
+                latest[(rtype, rid)] += 1
+                lh = leaf_hash(body)
+                rows.append((seq, rtype, rid, latest[(rtype, rid)], now.timestamp(), body, lh))
+                out.append(StoredRecord(seq, rtype, rid, latest[(rtype, rid)], now, record, lh))
+                seq += 1
+            with conn.cursor() as cur:
+                cur.executemany(
+                    f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)", rows
+                )
+            self._extend_log(log, [r[6] for r in rows], now)
+        return out
 
     def _stored_record(self, row: Sequence[Any]) -> StoredRecord:
         seq, rtype, rid, version, created, body, lh = row

@@ -367,9 +367,12 @@ class SQLiteStore:
 
     # --- derived records ------------------------------------------------------------------
     def put_record(self, record: Record, *, type: str | None = None) -> StoredRecord:
-        rtype, rid = record_type(record, type), record_id(record)
-        body = serialise(record)
-        lh = leaf_hash(body)
+        return self.put_records([record], type=type)[0]
+
+    def put_records(self, records: Sequence[Record], *, type: str | None = None) -> list[StoredRecord]:
+        prepared = [(record_type(r, type), record_id(r), serialise(r), r) for r in records]
+        if not prepared:
+            return []
         with self._lock:
             conn = self._conn
             log = self._logs["records"]
@@ -377,27 +380,32 @@ class SQLiteStore:
             now = self._clock.now()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                version = (
-                    self._scalar(
-                        "SELECT COALESCE(MAX(version), 0) FROM records WHERE type = ? AND id = ?",
-                        (rtype, rid),
-                    )
-                    + 1
-                )
+                latest: dict[tuple[str, str], int] = {}
+                rows, out = [], []
                 seq = self._next_record_seq
-                conn.execute(
+                for rtype, rid, body, record in prepared:
+                    if (rtype, rid) not in latest:
+                        latest[(rtype, rid)] = self._scalar(
+                            "SELECT COALESCE(MAX(version), 0) FROM records WHERE type = ? AND id = ?", (rtype, rid)
+                        )
+                    latest[(rtype, rid)] += 1
+                    lh = leaf_hash(body)
+                    rows.append((seq, rtype, rid, latest[(rtype, rid)], now.timestamp(), body, lh))
+                    out.append(StoredRecord(seq, rtype, rid, latest[(rtype, rid)], now, record, lh))
+                    seq += 1
+                conn.executemany(
                     "INSERT INTO records (seq, type, id, version, created, body, leaf_hash) VALUES (?,?,?,?,?,?,?)",
-                    (seq, rtype, rid, version, now.timestamp(), body, lh),
+                    rows,
                 )
-                self._extend_log(log, [lh], now)
+                self._extend_log(log, [r[6] for r in rows], now)
                 conn.execute("COMMIT")
             except BaseException:
                 log.frontier = saved
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-            self._next_record_seq += 1
-        return StoredRecord(seq, rtype, rid, version, now, record, lh)
+            self._next_record_seq = seq
+        return out
 
     def _stored_record(self, row: Sequence[Any]) -> StoredRecord:
         seq, rtype, rid, version, created, body, lh = row

@@ -133,6 +133,10 @@ def test_agreement_check_names_the_field_of_a_typo(tmp_path: Path) -> None:
         ["agreement"],
         ["agreement", "show"],
         ["agreement", "check"],
+        ["simulate"],
+        ["evaluate"],
+        ["coalition"],
+        ["forceplan"],
     ],
 )
 def test_every_command_explains_itself(command: list[str]) -> None:
@@ -142,10 +146,15 @@ def test_every_command_explains_itself(command: list[str]) -> None:
 
 
 def test_demo_runs_end_to_end_and_catches_the_flipped_byte(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--no-serve", "--out", str(tmp_path / "demo")])
+    out = tmp_path / "demo"
+    result = runner.invoke(app, ["demo", "--no-serve", "--days", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "re-sending changes nothing" in result.output
+    assert "0 rejected" in result.output
+    assert "nothing stored twice" in result.output
     assert "appears twice in one JSON object" in result.output
     assert ": verified" in result.output
     assert "ledger verify: FAILED — observation #" in result.output
     assert "stored bytes do not match their ledger leaf hash" in result.output
+    # The run is simulated with its truth beside it, scored at the end, and drawn.
+    assert (out / "run" / "truth.json").is_file() and (out / "simulated-run.png").stat().st_size > 10_000
+    assert "true firing events; stored" in result.output
