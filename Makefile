@@ -36,7 +36,8 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# PostgreSQL + PostGIS on loopback for the server-store tests (installed/started only if missing).
+# PostgreSQL + PostGIS on loopback for the server-store tests, and headless Chromium + poppler for the
+# report and dashboard tests (installed/started only if missing; TRUCELINE_SKIP_POSTGRES=1 skips all).
 services:
 	@if [ "$${TRUCELINE_SKIP_POSTGRES:-0}" != "1" ]; then bash tools/ensure_services.sh; fi
 
