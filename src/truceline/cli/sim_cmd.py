@@ -79,6 +79,10 @@ def evaluate(
     truth: Annotated[Path, typer.Option("--truth", help="The run's truth.json (written by 'truceline simulate').")],
     db: Annotated[str, typer.Option("--db", envvar="TRUCELINE_DB", help=DB_HELP)] = DEFAULT_DB,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+    plots: Annotated[
+        Path | None,
+        typer.Option(help="Also draw the evaluation's plots into this directory (e.g. the reliability diagram)."),
+    ] = None,
 ) -> None:
     """Score what the pipeline stored against a simulated run's ground truth.
 
@@ -92,6 +96,11 @@ def evaluate(
     truth_doc = load_truth(truth)
     with opened_store(existing_db(db)) as store:
         result = score(truth_doc, store)
+    drawn: list[Path] = []
+    if plots is not None and "attribution" in result:
+        from truceline.sim import plot_reliability
+
+        drawn.append(plot_reliability(result["attribution"], plots / "reliability.png"))
     if as_json:
         typer.echo(json.dumps(result, sort_keys=False))
         return
@@ -102,3 +111,7 @@ def evaluate(
                 value = json.dumps(value)
             table.add_row(key, "—" if value is None else str(value))
         console.print(table)
+    for path in drawn:
+        console.print(f"drew {path}")
+    if plots is not None and not drawn:
+        console.print("no plots: no stage that has a plot (attribution's reliability diagram) has produced records")

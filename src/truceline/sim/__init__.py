@@ -30,7 +30,7 @@ from truceline.sim.metrics import (
     score_staging,
     score_verification,
 )
-from truceline.sim.plot import plot_run
+from truceline.sim.plot import plot_reliability, plot_run
 from truceline.sim.run import OBSERVATIONS_FILE, SimulationSummary, simulate
 from truceline.sim.truth import Truth, load_truth
 from truceline.sim.truthdoc import TRUTH_FILE
@@ -56,6 +56,7 @@ __all__ = [
     "load_truth",
     "loglik",
     "loglik_reference",
+    "plot_reliability",
     "plot_run",
     "scenario",
     "score_association",

@@ -13,7 +13,7 @@ from truceline.agreement import Agreement, default_agreement
 from truceline.sim.acoustic import R50_M, detection_probability
 from truceline.sim.truth import Truth, load_truth
 
-__all__ = ["plot_run"]
+__all__ = ["plot_reliability", "plot_run"]
 
 SIDE_COLOURS = {"UKR": "#1f5fbf", "RUS": "#c0392b"}
 
@@ -196,3 +196,41 @@ def _detection(ax: Any) -> None:
     ax.set_ylabel("P(detect)")
     ax.legend(fontsize=7)
     ax.set_title("acoustic detection probability by weapon class", fontsize=10)
+
+
+def plot_reliability(attribution: dict[str, Any], png: str | Path) -> Path:
+    """The reliability diagram of ``evaluate``'s attribution section: stated P(UKR fired) per bin
+    against how often Ukraine really fired, with the count per bin below. A calibrated attribution
+    lies on the diagonal."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bins = attribution.get("reliability") or []
+    fig, (ax, ax_n) = plt.subplots(2, 1, figsize=(5.5, 6.5), height_ratios=(3, 1), sharex=True)
+    ax.plot([0, 1], [0, 1], color="#888", lw=1, ls="--", label="perfect calibration")
+    if bins:
+        mean_p = [b["mean_p"] for b in bins]
+        observed = [b["observed"] for b in bins]
+        ax.plot(mean_p, observed, "o-", color=SIDE_COLOURS["UKR"], label="Truceline")
+        centres = [(b["bin"][0] + b["bin"][1]) / 2 for b in bins]
+        widths = [b["bin"][1] - b["bin"][0] for b in bins]
+        ax_n.bar(centres, [b["n"] for b in bins], width=widths, color="#bbb", edgecolor="#666")
+    ax.set_ylabel("observed share fired by UKR")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title(
+        f"Attribution reliability — Brier {attribution.get('brier')}, accuracy {attribution.get('accuracy')}, "
+        f"n {attribution.get('n')}",
+        fontsize=9,
+    )
+    ax.legend(loc="upper left", fontsize=8)
+    ax_n.set_xlabel("stated probability that UKR fired")
+    ax_n.set_ylabel("incidents")
+    fig.tight_layout()
+    out = Path(png)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
