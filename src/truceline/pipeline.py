@@ -9,10 +9,12 @@ its own records back, so stages exchange ``truceline.model`` records and never i
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from truceline.agreement import Agreement, default_agreement
 from truceline.store import ObservationQuery, Store
@@ -50,12 +52,24 @@ class ProcessReport:
         return tuple(s.name for s in self.stages)
 
 
-def _stages() -> list[tuple[str, StageRun]]:
-    """The stages that exist, in flow order (imported here so that nothing is opened at import)."""
-    return []
+def _stages(media_root: Path | None = None) -> list[tuple[str, StageRun]]:
+    """The stages in flow order (imported here so that importing the pipeline stays cheap).
+
+    ``media_root`` is where claims' relative media paths point (attribute reads the files); by
+    default the directory of the store's database file.
+    """
+    from truceline import act, assess, attribute, fuse, verify
+
+    return [
+        ("fuse", fuse.run),
+        ("attribute", functools.partial(attribute.run, media_root=media_root)),
+        ("verify", verify.run),
+        ("assess", assess.run),
+        ("act", act.run),
+    ]
 
 
-STAGES: tuple[str, ...] = tuple(name for name, _ in _stages())
+STAGES: tuple[str, ...] = ("fuse", "attribute", "verify", "assess", "act")
 """Names of the stages that exist after ingest, in flow order."""
 
 
@@ -64,6 +78,7 @@ def process(
     agreement: Agreement | None = None,
     *,
     on_stage: Callable[[StageReport], None] | None = None,
+    media_root: Path | None = None,
 ) -> ProcessReport:
     """Run every existing stage over observations not yet processed; safe to run again.
 
@@ -77,7 +92,7 @@ def process(
     if report.last_seq <= start:
         return report
     ag = agreement or default_agreement()
-    for name, run in _stages():
+    for name, run in _stages(media_root):
         began = time.perf_counter()
         counts = run(store, ag, after_seq=start, upto_seq=report.last_seq)
         stage = StageReport(name, dict(counts), time.perf_counter() - began)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from truceline import __version__
-from truceline.cli import agreement_cmd, ledger_cmd
+from truceline.cli import act_cmd, agreement_cmd, fuse_cmd, ledger_cmd, report_cmd, serve_cmd, verify_cmd
 from truceline.cli._common import DB_HELP, DEFAULT_DB, console, existing_db, handle_errors, opened_store
+from truceline.cli.assess_cmd import history as assess_history
+from truceline.cli.attribute_cmd import attribute, claims
 from truceline.cli.bus_cmd import publish, worker
 from truceline.cli.demo_cmd import demo
 from truceline.cli.guarantee_cmd import coalition_app, forceplan_app
@@ -36,21 +39,40 @@ app.add_typer(ledger_cmd.app, name="ledger")
 app.add_typer(agreement_cmd.app, name="agreement")
 app.add_typer(coalition_app, name="coalition")
 app.add_typer(forceplan_app, name="forceplan")
+app.add_typer(fuse_cmd.app, name="incidents")
+app.command()(attribute)
+app.command()(claims)
+app.add_typer(verify_cmd.app, name="findings")
+app.command("assess-history")(assess_history)
+app.add_typer(act_cmd.app, name="act")
+app.command()(report_cmd.report)
+app.command()(serve_cmd.serve)
+app.add_typer(serve_cmd.token_app, name="token")
 
 
 @app.command()
 @handle_errors
 def process(
     db: Annotated[str, typer.Option("--db", envvar="TRUCELINE_DB", help=DB_HELP)] = DEFAULT_DB,
+    media_root: Annotated[
+        Path | None,
+        typer.Option(help="Where claims' relative media paths point (default: the database file's directory)."),
+    ] = None,
 ) -> None:
-    """Run every stage that exists over observations that arrived since the last run.
+    """Run the stages (fuse, attribute, verify, assess, act) over observations that arrived since the last run.
 
-    Safe to run again: a cursor in the store remembers what was processed.
+    Safe to run again: a cursor in the store remembers what was processed, and each stage derives
+    its record ids from its inputs, so a rerun writes new versions rather than duplicates.
     """
+    from truceline.pipeline import StageReport
     from truceline.pipeline import process as run_process
 
+    def show(stage: StageReport) -> None:
+        counts = ", ".join(f"{k} {v:,}" for k, v in stage.counts.items())
+        console.print(f"  {stage.name}: {counts or 'nothing new'} ({stage.seconds:.2f} s)")
+
     with opened_store(existing_db(db)) as store:
-        report = run_process(store)
+        report = run_process(store, on_stage=show, media_root=media_root)
     if report.new_observations == 0:
         console.print("nothing new to process")
         return

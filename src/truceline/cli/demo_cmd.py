@@ -112,7 +112,7 @@ def demo(
             counts = ", ".join(f"{k} {v:,}" for k, v in stage.counts.items())
             console.print(f"  {stage.name}: {counts or 'nothing new'} ({stage.seconds:.2f} s)")
 
-        processed = process(store, ag, on_stage=show)
+        processed = process(store, ag, on_stage=show, media_root=run_dir)
         console.print(
             f"processed #{processed.first_seq:,}…#{processed.last_seq:,}; stages: "
             + (", ".join(processed.stages_run) or "none yet beyond ingest")

@@ -59,6 +59,14 @@ async def ensure_stream(js: Any, stream: str, prefix: str, replicas: int = 1) ->
         )
 
 
+def _servers(nats_url: str) -> list[str]:
+    """``nats://a:4222,nats://b:4222`` → the list nats-py wants (it refuses a joined string)."""
+    servers = [u.strip() for u in nats_url.split(",") if u.strip()]
+    if not servers:
+        raise UsageError("--nats: give at least one server URL, e.g. nats://127.0.0.1:4222")
+    return servers
+
+
 def subject_for(prefix: str, sector: str) -> str:
     return f"{prefix}.{sector or 'unsectored'}"
 
@@ -99,7 +107,7 @@ async def _publish(
     nats = _nats()
     report = PublishReport()
     started = time.perf_counter()
-    nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=5)
+    nc = await nats.connect(servers=_servers(nats_url), connect_timeout=5, max_reconnect_attempts=5)
     try:
         js = nc.jetstream()
         await ensure_stream(js, stream, prefix)
@@ -181,13 +189,19 @@ async def _work(
     on_reject: Callable[[Rejected], None] | None,
     on_batch: Callable[[WorkerReport], None] | None,
 ) -> WorkerReport:
+    from nats.errors import NoRespondersError
     from nats.errors import TimeoutError as NatsTimeout
     from nats.js.api import AckPolicy, ConsumerConfig
+    from nats.js.errors import ServiceUnavailableError
+
+    # While a cluster elects a new stream leader, JetStream answers 503 or nobody answers: wait
+    # and ask again instead of dying (unacknowledged messages are redelivered anyway).
+    electing = (ServiceUnavailableError, NoRespondersError)
 
     nats = _nats()
     report = WorkerReport()
     started = time.perf_counter()
-    nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=-1)
+    nc = await nats.connect(servers=_servers(nats_url), connect_timeout=5, max_reconnect_attempts=-1)
     try:
         js = nc.jetstream()
         await ensure_stream(js, stream, prefix)
@@ -201,11 +215,18 @@ async def _work(
         while True:
             try:
                 msgs = await sub.fetch(batch, timeout=1.0)
+            except electing:
+                await asyncio.sleep(0.5)
+                continue
             except NatsTimeout:
                 if idle_exit is not None and time.monotonic() - idle_since >= idle_exit:
                     # Idle is not enough: messages a dead worker fetched but never acknowledged
                     # come back after ack_wait, and someone must be here to take them.
-                    info = await sub.consumer_info()
+                    try:
+                        info = await sub.consumer_info()
+                    except electing:
+                        await asyncio.sleep(0.5)
+                        continue
                     if info.num_pending == 0 and info.num_ack_pending == 0:
                         break
                 continue

@@ -1,0 +1,124 @@
+"""A whole simulated day along the whole line: ≥ 1,000,000 acoustic detections associated and located.
+
+Target (issue 4): association and location of the day in ≤ 2 minutes on 2 cores, memory reported.
+
+The day is ``truceline simulate --days 1 --scale 1.0`` (about 1.2 million reports, 1.19 million of
+them acoustic arrivals, ~70,000 firing events). It is ingested into a SQLite store (not timed
+against the budget: that is ingest's benchmark), then the fuse stage runs in its parts, each
+timed: reading the arrivals and met reports from the store, association + location (the
+budget), building the incident records, and writing them. The evaluation against the truth is
+printed beside the times, so a fast but wrong run cannot pass unnoticed.
+
+The machines are shared: the CPU time of the association is printed beside the wall time, with
+the load average, so a crowded machine is visible in the result.
+
+There is no outside peer that associates a day of infrasound picks on this model; the JSON line's
+``ratio`` is the budget over the measured association + location time (≥ 1 meets the target).
+
+    python benchmarks/fuse_day.py [--data DIR_WITH_SIMULATION] [--db PATH] [--scale 1.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import rss_mb, write_result
+from truceline.agreement import default_agreement
+from truceline.fuse._associate import associate
+from truceline.fuse._records import now_utc
+from truceline.fuse._run import _load, _put, _weather, build_incidents
+from truceline.ingest import ContextChecks, ingest_paths
+from truceline.sim import evaluate, load_truth, scenario, simulate
+from truceline.store import SQLiteStore
+
+BUDGET_S = 120.0
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, help="an existing simulation directory (else one is simulated)")
+    ap.add_argument("--db", type=Path, help="an existing store of that simulation (else one is ingested)")
+    ap.add_argument("--scale", type=float, default=1.0)
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="fuse-day-"))
+    data = args.data
+    if data is None:
+        data = work / "sim"
+        t = time.perf_counter()
+        simulate(scenario("default", days=1, scale=args.scale, write_media=False), data)
+        print(f"simulated in {time.perf_counter() - t:.1f} s")
+    db = args.db
+    if db is None:
+        db = work / "day.db"
+        store = SQLiteStore(db)
+        ag = default_agreement()
+        checks = ContextChecks(participants=ag.participant_ids(), now=datetime.now(UTC))
+        t = time.perf_counter()
+        ingest_paths([str(data / "observations.ndjson")], store, checks, on_reject=lambda r: None)
+        print(f"ingested in {time.perf_counter() - t:.1f} s")
+    else:
+        store = SQLiteStore(db)
+    agreement = default_agreement()
+    t = time.perf_counter()
+    loaded = _load(store, 0, store.max_seq())
+    arr = loaded.arrivals
+    weather = _weather(store, float(arr.time_s.min()), float(arr.time_s.max()))
+    t_read = time.perf_counter() - t
+    rss_before = rss_mb()
+    t, cpu = time.perf_counter(), time.process_time()
+    assoc = associate(arr, weather)
+    t_assoc = time.perf_counter() - t
+    cpu_assoc = time.process_time() - cpu
+    t = time.perf_counter()
+    incidents, counts = build_incidents(loaded, assoc, agreement, now_utc())
+    t_records = time.perf_counter() - t
+    t = time.perf_counter()
+    _put(store, list(incidents))
+    t_write = time.perf_counter() - t
+    scores = evaluate(load_truth(data / "truth.json"), store)
+    association = scores.get("association") or {}
+    localization = scores.get("localization") or {}
+    print(f"{len(arr):,} acoustic arrivals, {assoc.n_events:,} located events, {counts['incidents']:,} incidents")
+    print(f"{'read from the store':32}{t_read:8.1f} s")
+    print(f"{'associate + locate (budget)':32}{t_assoc:8.1f} s   (budget {BUDGET_S:.0f} s; CPU {cpu_assoc:.1f} s)")
+    print(f"{'build incident records':32}{t_records:8.1f} s")
+    print(f"{'write incidents':32}{t_write:8.1f} s")
+    print(f"peak memory {peak_mb():,.0f} MiB (resident before association {rss_before:,.0f} MiB)")
+    print(f"association {association}")
+    print(f"localization {localization}")
+    write_result(
+        "fuse_day",
+        {
+            "arrivals": len(arr),
+            "events_located": assoc.n_events,
+            "incidents": counts["incidents"],
+            "read_s": round(t_read, 2),
+            "associate_locate_s": round(t_assoc, 2),
+            "associate_locate_cpu_s": round(cpu_assoc, 2),
+            "load_average_1min": round(os.getloadavg()[0], 2),
+            "records_s": round(t_records, 2),
+            "write_s": round(t_write, 2),
+            "peak_rss_mb": round(peak_mb(), 1),
+            "association": association,
+            "localization": localization,
+            "ratio": round(BUDGET_S / t_assoc, 3),
+            "ratio_meaning": "budget (120 s) / associate+locate time; >= 1 meets the target",
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

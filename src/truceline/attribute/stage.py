@@ -1,0 +1,189 @@
+"""The attribute stage's entry point: attribute fire incidents, check the window's claims.
+
+``run`` is what ``truceline process`` calls after fuse. It is idempotent: an attribution's id
+digests what it rests on (:func:`~truceline.attribute.attribution.attribution_id`), so an incident
+already carrying the current attribution is left alone, and a claim's finding has the claim's
+identity as its id, so a rerun writes a new version of the same finding, never a second one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from truceline.agreement import Agreement
+from truceline.attribute._records import AGENT
+from truceline.attribute.attribution import (
+    AttributionModel,
+    IncidentEvidence,
+    attribute_incidents,
+    attribution_id,
+    with_attribution,
+)
+from truceline.attribute.claims import ClaimCheck, ClaimChecker, IncidentIndex, claim_label
+from truceline.attribute.coverage import SensorActivity
+from truceline.attribute.media import MediaCorpus, check_media, read_media
+from truceline.attribute.sides import SideAreas
+from truceline.model import Claim, Incident, PatrolReport, Record
+from truceline.store import ObservationQuery, Store
+
+__all__ = ["attribute_store", "check_claims", "run"]
+
+
+@lru_cache(maxsize=4)
+def side_areas(agreement: Agreement) -> SideAreas:
+    """The prepared areas of an agreement, built once per agreement object (the line index is costly)."""
+    return SideAreas.from_agreement(agreement)
+
+
+def _put(store: Store, records: Sequence[Record]) -> None:
+    if records:
+        store.put_records(list(records))
+
+
+def _incidents(store: Store) -> list[Incident]:
+    return [s.record for s in store.records("incident") if isinstance(s.record, Incident)]
+
+
+def _patrol_reports(store: Store, incidents: Sequence[Incident]) -> dict[tuple[str, str, str], PatrolReport]:
+    """The patrol reports over the incidents' time span, by identity (few: one read, not one per ref)."""
+    if not incidents:
+        return {}
+    # A patrol log entry covers an hour or so before the fire it counts: widen the span by a day.
+    start = min(i.start for i in incidents) - timedelta(days=1)
+    end = max(i.end for i in incidents) + timedelta(days=1)
+    out: dict[tuple[str, str, str], PatrolReport] = {}
+    for stored in store.observations(ObservationQuery(kinds=("patrol_report",), start=start, end=end)):
+        o = stored.observation
+        if isinstance(o, PatrolReport):
+            out[o.dedup_key] = o
+    return out
+
+
+INCIDENT_CURSOR = "attribute.incidents"
+"""The store cursor holding the last incident-record seq this stage has read."""
+
+
+def attribute_store(
+    store: Store, agreement: Agreement, *, model: AttributionModel | None = None, full: bool = False
+) -> list[Incident]:
+    """Attribute every fire incident not yet carrying the current attribution; return the new versions.
+
+    Reads only incident records written since it last ran (a cursor in the store), or all of them
+    with ``full`` (after a change of model). The cursor stops at what was *read*, not at what this
+    call wrote: its own new versions are read again next time and skipped, and nothing another
+    writer stored meanwhile can fall behind the cursor.
+    """
+    model = model or AttributionModel()
+    areas = side_areas(agreement)
+    start = 0 if full else store.get_cursor(INCIDENT_CURSOR)
+    read = list(store.records("incident", after_seq=start))
+    todo = [
+        s.record
+        for s in read
+        if isinstance(s.record, Incident)
+        and s.record.kind == "fire"
+        and s.record.preferred_attribution_id != attribution_id(s.record, model)
+    ]
+    patrols = _patrol_reports(store, todo)
+    gathered = [
+        IncidentEvidence(inc, [p for r in inc.observations if (p := patrols.get((r.participant, r.source, r.key)))])
+        for inc in todo
+    ]
+    attributions = attribute_incidents(gathered, areas, model=model, agent=AGENT)
+    updated = [with_attribution(inc, att) for inc, att in zip(todo, attributions, strict=True) if att is not None]
+    _put(store, updated)
+    if read:
+        store.set_cursor(INCIDENT_CURSOR, max(start, *(s.seq for s in read)))
+    return updated
+
+
+def _claims(store: Store, after_seq: int, upto_seq: int) -> Iterable[Claim]:
+    for stored in store.observations(ObservationQuery(after_seq=after_seq, kinds=("claim",))):
+        if stored.seq > upto_seq:
+            break
+        if isinstance(stored.observation, Claim):
+            yield stored.observation
+
+
+def default_media_root(store: Store) -> Path | None:
+    """Where relative media URIs are read from when not told: beside the store's database file, if it has one."""
+    path = getattr(store, "path", None)
+    return path.parent if isinstance(path, Path) else None
+
+
+def check_claims(
+    store: Store,
+    agreement: Agreement,
+    *,
+    after_seq: int,
+    upto_seq: int,
+    media_root: Path | None = None,
+    checker: ClaimChecker | None = None,
+    now: datetime | None = None,
+) -> list[ClaimCheck]:
+    """Check the claims with seq in (after_seq, upto_seq] and store one ``no_staging`` finding each."""
+    checker = checker or ClaimChecker(agreement)
+    claims = list(_claims(store, after_seq, upto_seq))
+    if not claims:
+        return []
+    corpus = MediaCorpus()
+    # Media seen before this window make the corpus that reuse is checked against.
+    for old in _claims(store, 0, after_seq):
+        for m in old.media:
+            check_media(
+                m.uri,
+                read_media(m.uri, media_root),
+                claimed_time=old.claimed_time,
+                place=None,
+                claim_key=claim_label(old),
+                corpus=corpus,
+                media_type=m.media_type,
+            )
+    index = IncidentIndex.build(tuple(p.id for p in agreement.parties), _incidents(store))
+    # The acoustic picks around the claimed times give every claim's coverage: read once per day
+    # of claimed times (not once per claim, nor all at once for a long backlog). Claims are checked
+    # in order of arrival, so a reused photo is charged to the later claim, not to its original.
+    span = checker.coverage.active_window + timedelta(hours=1)
+    by_day: dict[date, SensorActivity] = {}
+    checks = []
+    for c in claims:
+        day = c.claimed_time.astimezone(UTC).date()
+        activity = by_day.get(day)
+        if activity is None:
+            start = datetime.combine(day, time(), tzinfo=UTC)
+            activity = by_day[day] = SensorActivity.from_store(store, start - span, start + timedelta(days=1) + span)
+        checks.append(checker.check(activity, c, index, corpus=corpus, media_root=media_root))
+    _put(store, [checker.finding(ch, now or ch.claim.time) for ch in checks])
+    return checks
+
+
+def run(
+    store: Store,
+    agreement: Agreement,
+    *,
+    after_seq: int,
+    upto_seq: int,
+    media_root: Path | None = None,
+    model: AttributionModel | None = None,
+    full: bool = False,
+) -> dict[str, int]:
+    """The stage: attribute incidents, then check the claims that arrived in (after_seq, upto_seq].
+
+    ``media_root`` is where claims' relative media URIs point (a run directory); by default the
+    directory of the store's database file. ``full`` re-reads every incident (after a change of
+    model), not only those written since the last run. Returns counts for the processing report.
+    """
+    updated = attribute_store(store, agreement, model=model, full=full)
+    root = media_root if media_root is not None else default_media_root(store)
+    checks = check_claims(store, agreement, after_seq=after_seq, upto_seq=upto_seq, media_root=root)
+    return {
+        "attributed": len(updated),
+        "claims": len(checks),
+        "claims_flagged": sum(c.suspicion >= 0.5 for c in checks),
+        "claims_corroborated": sum(c.verdict == "corroborated" for c in checks),
+        "claims_contradicted": sum(c.verdict == "contradicted" for c in checks),
+        "claims_unverifiable": sum(c.verdict == "unverifiable" for c in checks),
+    }

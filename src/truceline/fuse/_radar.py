@@ -1,0 +1,99 @@
+"""Counter-battery radar tracks folded into acoustic incidents, in information form.
+
+A radar's extrapolated origin (with its 95 % ellipse) is matched to the acoustic origin that
+fired within :data:`TIME_GATE_S` and lies inside the combined 99.9 % ellipse. The two
+independent estimates are fused by adding their information matrices:
+``P = (A⁻¹ + R⁻¹)⁻¹``, ``x = P (A⁻¹ a + R⁻¹ r)``. An ally re-reporting a partner's track sends
+the *same* measurement under another name: such relays (same launch time and origin) are linked
+to the incident but counted once in the fusion, so the information is not doubled.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from numpy.typing import NDArray
+
+from truceline.fuse._locate import GEOD, OK, Solutions
+from truceline.model import RadarTrack
+
+FloatArray = NDArray[np.float64]
+TIME_GATE_S = 2.0
+GATE_CHI2 = 13.8  # 99.9 % for 2 degrees of freedom
+
+
+@dataclass
+class RadarTracks:
+    time_s: FloatArray
+    lon: FloatArray
+    lat: FloatArray
+    cov: FloatArray  # (N, 2, 2) east/north m²
+    measurement: NDArray[np.intp]  # same number for relays of one measurement
+
+    @classmethod
+    def from_records(cls, tracks: list[RadarTrack], epoch: datetime) -> RadarTracks:
+        """Columns of ``tracks``; times in seconds since ``epoch`` (the one the origins use)."""
+        n = len(tracks)
+        t = np.array([(r.time - epoch).total_seconds() for r in tracks], dtype=np.float64)
+        lon = np.array([r.origin.lon for r in tracks], dtype=np.float64)
+        lat = np.array([r.origin.lat for r in tracks], dtype=np.float64)
+        cov = np.array([r.origin.error.covariance() for r in tracks], dtype=np.float64).reshape(n, 2, 2)
+        keys: dict[tuple[float, float, float], int] = {}
+        meas = np.array([keys.setdefault((t[k], lon[k], lat[k]), len(keys)) for k in range(n)], dtype=np.intp)
+        return cls(t, lon, lat, cov, meas)
+
+
+def fold_radar(tracks: RadarTracks, sol: Solutions) -> dict[int, tuple[list[int], float, float, list[list[float]]]]:
+    """For each acoustic event a radar track confirms: (track indices, fused lon, lat, 2×2 covariance)."""
+    out: dict[int, tuple[list[int], float, float, list[list[float]]]] = {}
+    if len(tracks.time_s) == 0 or len(sol.lon) == 0:
+        return out
+    ok = np.flatnonzero(sol.status == OK)
+    if len(ok) == 0:
+        return out
+    order = ok[np.argsort(sol.t0[ok])]
+    t_sorted = sol.t0[order]
+    lo = np.searchsorted(t_sorted, tracks.time_s - TIME_GATE_S)
+    hi = np.searchsorted(t_sorted, tracks.time_s + TIME_GATE_S)
+    best: dict[int, tuple[float, int]] = {}
+    # Few candidates per track (events within ±2 s): a short loop per radar track, not per arrival.
+    for k in range(len(tracks.time_s)):
+        cand = order[lo[k] : hi[k]]
+        if len(cand) == 0:
+            continue
+        az, _, d = GEOD.inv(
+            sol.lon[cand], sol.lat[cand], np.full(len(cand), tracks.lon[k]), np.full(len(cand), tracks.lat[k])
+        )
+        a = np.radians(np.asarray(az))
+        off = np.stack([np.asarray(d) * np.sin(a), np.asarray(d) * np.cos(a)], -1)
+        total = sol.cov[cand, :2, :2] + tracks.cov[k]
+        m2 = np.einsum("ki,kij,kj->k", off, np.linalg.inv(total), off)
+        j = int(np.argmin(m2))
+        if m2[j] <= GATE_CHI2:
+            e = int(cand[j])
+            out.setdefault(e, ([], 0.0, 0.0, []))[0].append(k)
+            if e not in best or m2[j] < best[e][0]:
+                best[e] = (float(m2[j]), k)
+    for e, (members, _, _, _) in list(out.items()):
+        a_inf = np.linalg.inv(sol.cov[e, :2, :2])
+        info = a_inf.copy()
+        vec = np.zeros(2)
+        used: set[int] = set()
+        for k in members:
+            if int(tracks.measurement[k]) in used:
+                continue  # a relay: the same measurement again
+            used.add(int(tracks.measurement[k]))
+            az, _, d = GEOD.inv(sol.lon[e], sol.lat[e], tracks.lon[k], tracks.lat[k])
+            r = np.array([d * math.sin(math.radians(az)), d * math.cos(math.radians(az))])
+            r_inf = np.linalg.inv(tracks.cov[k])
+            info += r_inf
+            vec += r_inf @ r
+        cov = np.linalg.inv(info)
+        shift = cov @ vec
+        dist = float(np.hypot(shift[0], shift[1]))
+        lon, lat, _ = GEOD.fwd(sol.lon[e], sol.lat[e], math.degrees(math.atan2(shift[0], shift[1])), dist)
+        out[e] = (members, float(lon), float(lat), cov.tolist())
+    return out

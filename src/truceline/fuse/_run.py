@@ -1,0 +1,259 @@
+"""The stage entry point: read new arrivals, associate and locate them, write incidents.
+
+Incremental and idempotent: an incident's id comes from its earliest arrival, so running the
+same window again writes new versions of the same incidents, never new ones. Arrivals that
+reached the store earlier but fired within :data:`CONTEXT_S` of the new ones are read as
+context, so a blast whose arrivals straddle two runs is still one incident.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from numpy.typing import NDArray
+
+from truceline.agreement import Agreement
+from truceline.fuse._associate import MAX_TRAVEL_S, Arrivals, Association, associate
+from truceline.fuse._locate import OK, REASONS
+from truceline.fuse._met import Weather
+from truceline.fuse._radar import RadarTracks, fold_radar
+from truceline.fuse._records import (
+    incident_id,
+    make_incident,
+    make_origin,
+    merge_markings,
+    now_utc,
+)
+from truceline.model import AcousticArrival, Incident, Markings, MetObservation, ObservationRef, RadarTrack, Record
+from truceline.store import ObservationQuery, Store
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+CONTEXT_S = 2 * MAX_TRAVEL_S
+MET_MARGIN = timedelta(hours=6)
+
+
+def _seconds(t: datetime) -> float:
+    return (t - EPOCH).total_seconds()
+
+
+@dataclass
+class _Loaded:
+    """Arrivals as columns plus what records need (refs, markings) by index."""
+
+    arrivals: Arrivals
+    refs: list[ObservationRef]
+    markings: list[int]  # index into marking_table
+    marking_table: list[Markings]
+    new: NDArray[np.bool_]
+    radar: list[RadarTrack] = field(default_factory=list)
+
+
+def _load(store: Store, after_seq: int, upto_seq: int) -> _Loaded:
+    sensor_index: dict[str, int] = {}
+    sensor_lon: list[float] = []
+    sensor_lat: list[float] = []
+    mark_index: dict[tuple[object, ...], int] = {}
+    marks: list[Markings] = []
+    cols: dict[str, list[float]] = defaultdict(list)
+    refs: list[ObservationRef] = []
+    mk: list[int] = []
+    new: list[bool] = []
+    seen: set[tuple[str, str, str]] = set()
+    radar: list[RadarTrack] = []
+
+    def add(o: AcousticArrival, is_new: bool) -> None:
+        key = o.dedup_key
+        if key in seen:
+            return
+        seen.add(key)
+        # A sensor is its (participant, source); its position is the one the report gives.
+        skey = f"{o.participant}\x1f{o.source}"
+        s = sensor_index.get(skey)
+        if s is None:
+            s = sensor_index[skey] = len(sensor_lon)
+            sensor_lon.append(o.location.lon)
+            sensor_lat.append(o.location.lat)
+        cols["sensor"].append(s)
+        cols["time"].append(_seconds(o.time))
+        cols["sigma"].append(max(o.time_error_s, 1e-3))
+        cols["bearing"].append(o.bearing_deg if o.bearing_deg is not None else np.nan)
+        cols["bsigma"].append(o.bearing_error_deg if o.bearing_error_deg is not None else np.nan)
+        refs.append(ObservationRef(participant=o.participant, source=o.source, key=o.key))
+        mkey = (o.markings.tlp, o.markings.originator, o.markings.releasable_to, o.markings.sharing_group)
+        m = mark_index.get(mkey)  # hashing the tuple, not the record, keeps this cheap
+        if m is None:
+            m = mark_index[mkey] = len(marks)
+            marks.append(o.markings)
+        mk.append(m)
+        new.append(is_new)
+
+    t_min: datetime | None = None
+    t_max: datetime | None = None
+    query = ObservationQuery(after_seq=after_seq, kinds=("acoustic_arrival", "radar_track"))
+    for stored in store.observations(query):
+        if stored.seq > upto_seq:
+            break
+        o = stored.observation
+        if isinstance(o, AcousticArrival):
+            add(o, True)
+            t_min = o.time if t_min is None or o.time < t_min else t_min
+            t_max = o.time if t_max is None or o.time > t_max else t_max
+        elif isinstance(o, RadarTrack):
+            radar.append(o)
+    if t_min is not None and t_max is not None and after_seq > 0:
+        # Context: earlier-stored arrivals of blasts that may also have new arrivals.
+        ctx = ObservationQuery(
+            kinds=("acoustic_arrival",),
+            start=t_min - timedelta(seconds=CONTEXT_S),
+            end=t_max + timedelta(seconds=CONTEXT_S),
+        )
+        for stored in store.observations(ctx):
+            if stored.seq <= after_seq and isinstance(stored.observation, AcousticArrival):
+                add(stored.observation, False)
+    arrivals = Arrivals(
+        sensor=np.asarray(cols["sensor"], dtype=np.intp),
+        time_s=np.asarray(cols["time"], dtype=np.float64),
+        sigma_s=np.asarray(cols["sigma"], dtype=np.float64),
+        bearing_deg=np.asarray(cols["bearing"], dtype=np.float64),
+        bearing_sigma_deg=np.asarray(cols["bsigma"], dtype=np.float64),
+        sensor_lon=np.asarray(sensor_lon, dtype=np.float64),
+        sensor_lat=np.asarray(sensor_lat, dtype=np.float64),
+    )
+    return _Loaded(arrivals, refs, mk, marks, np.asarray(new, dtype=bool), radar)
+
+
+def _weather(store: Store, t_min: float, t_max: float) -> Weather:
+    start = EPOCH + timedelta(seconds=t_min) - MET_MARGIN
+    end = EPOCH + timedelta(seconds=t_max) + MET_MARGIN
+    t, lon, lat, temp, speed, frm = [], [], [], [], [], []
+    for stored in store.observations(ObservationQuery(kinds=("met_observation",), start=start, end=end)):
+        o = stored.observation
+        if isinstance(o, MetObservation):
+            t.append(_seconds(o.time))
+            lon.append(o.location.lon)
+            lat.append(o.location.lat)
+            temp.append(o.temperature_c)
+            speed.append(o.wind_speed_mps)
+            frm.append(o.wind_from_deg)
+    return Weather.from_reports(t, lon, lat, temp, speed, frm)
+
+
+def _put(store: Store, records: list[Record]) -> None:
+    # One transaction per batch keeps a day's incidents from holding the writer for long.
+    for k in range(0, len(records), 20_000):
+        store.put_records(records[k : k + 20_000], type="incident")
+
+
+def build_incidents(
+    loaded: _Loaded, assoc: Association, agreement: Agreement, created: datetime, *, standard_atmosphere: bool = False
+) -> tuple[list[Incident], dict[str, int]]:
+    """Incident records for the located events that hold at least one new arrival."""
+    arr = loaded.arrivals
+    sol = assoc.solutions
+    ev = assoc.event_of
+    idx = np.flatnonzero(ev >= 0)
+    order = idx[np.lexsort((arr.time_s[idx], ev[idx]))]
+    e_sorted = ev[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(e_sorted)) + 1] if len(order) else np.zeros(0, dtype=np.intp)
+    ends = np.r_[starts[1:], len(order)] if len(order) else starts
+    has_new = np.zeros(assoc.n_events, dtype=bool)
+    has_new[ev[idx[loaded.new[idx]]]] = True
+    sectors = agreement.sector_of(sol.lon, sol.lat) if assoc.n_events else np.zeros(0, dtype=str)
+    radar_fold = fold_radar(RadarTracks.from_records(loaded.radar, EPOCH), sol)
+    out: list[Incident] = []
+    counts = {"incidents": 0, "located": 0, "not_located": 0, "radar_fused": 0}
+    for s0, s1 in zip(starts.tolist(), ends.tolist(), strict=True):
+        members = order[s0:s1]
+        e = int(e_sorted[s0])
+        if not has_new[e]:
+            continue
+        refs = [loaded.refs[i] for i in members.tolist()]
+        first = refs[0]
+        iid = incident_id((first.participant, first.source, first.key))
+        t0 = EPOCH + timedelta(seconds=float(sol.t0[e])) if np.isfinite(sol.t0[e]) else None
+        t_first = EPOCH + timedelta(seconds=float(arr.time_s[members].min()))
+        t_last = EPOCH + timedelta(seconds=float(arr.time_s[members].max()))
+        marks = [loaded.marking_table[m] for m in sorted({loaded.markings[i] for i in members.tolist()})]
+        origins = []
+        preferred = None
+        note = ""
+        if sol.status[e] == OK and t0 is not None:
+            cov = sol.cov[e]
+            origin = make_origin(
+                iid,
+                "tdoa",
+                float(sol.lon[e]),
+                float(sol.lat[e]),
+                cov[:2, :2].tolist(),
+                t0,
+                float(np.sqrt(max(cov[2, 2], 0.0))),
+                int(sol.n_used[e]),
+                float(sol.rms_s[e]),
+                created,
+                note=f"sound speed {assoc.c[e]:.1f} m/s, wind ({assoc.wind_e[e]:.1f}, {assoc.wind_n[e]:.1f}) m/s"
+                + (" (no met reports: standard atmosphere, calibrated by the arrivals)" if standard_atmosphere else ""),
+            )
+            origins.append(origin)
+            preferred = origin.id
+            counts["located"] += 1
+            fused = radar_fold.get(e)
+            if fused is not None:
+                tracks, lon, lat, fcov = fused
+                for k in tracks:
+                    track = loaded.radar[k]
+                    refs.append(ObservationRef(participant=track.participant, source=track.source, key=track.key))
+                    marks.append(track.markings)
+                fo = make_origin(
+                    iid,
+                    "fused",
+                    lon,
+                    lat,
+                    fcov,
+                    t0,
+                    origin.time_error_s,
+                    len(members) + len(tracks),
+                    None,
+                    created,
+                    note="acoustic and radar origins combined in information form",
+                )
+                origins.append(fo)
+                preferred = fo.id
+                counts["radar_fused"] += 1
+        else:
+            counts["not_located"] += 1
+            note = REASONS.get(int(sol.status[e]), "not locatable")
+        start = t0 if t0 is not None and t0 <= t_first else t_first
+        out.append(
+            make_incident(
+                iid,
+                refs,
+                origins,
+                preferred,
+                start,
+                t_last,
+                merge_markings(marks),
+                created,
+                str(sectors[e]) if len(sectors) else None,
+                note=note,
+            )
+        )
+    counts["incidents"] = len(out)
+    return out, counts
+
+
+def run(store: Store, agreement: Agreement, *, after_seq: int, upto_seq: int) -> dict[str, int]:
+    """Associate and locate the acoustic arrivals with seq in (after_seq, upto_seq]; write incidents."""
+    loaded = _load(store, after_seq, upto_seq)
+    arr = loaded.arrivals
+    if len(arr) == 0:
+        return {"incidents": 0, "arrivals": 0}
+    weather = _weather(store, float(arr.time_s.min()), float(arr.time_s.max()))
+    assoc = associate(arr, weather)
+    incidents, counts = build_incidents(loaded, assoc, agreement, now_utc(), standard_atmosphere=weather.standard)
+    _put(store, list(incidents))
+    counts["arrivals"] = int(loaded.new.sum())
+    counts["unassociated"] = int(((assoc.event_of < 0) & loaded.new).sum())
+    return counts

@@ -1,0 +1,243 @@
+"""The long fuzzing run of every untrusted-input parser, with Hypothesis and (when installed) atheris.
+
+    .venv/bin/python tools/prove_fuzz.py [--engine both|hypothesis|atheris] [--seconds 60] [--targets ndjson,csv]
+
+Targets and their allowed clean errors are in tests/fuzz/targets.py; the Hypothesis strategies
+in tests/fuzz/strategies.py. Every execution runs under a time limit (a hang is a finding) and
+the whole run under an address-space limit (so runaway memory is a finding, not a dead machine);
+the peak resident size is reported. Prints a table and a final figure line; exits 1 on any new
+finding (findings already pinned by strict xfail tests are counted apart as "known").
+
+atheris (libFuzzer for Python; ``pip install atheris`` — 2.3.0 has a wheel for CPython 3.11 on
+x86-64 Linux) runs each target in a child process seeded with a copy of tests/fuzz/corpus/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PER_EXECUTION_TIMEOUT_S = 10
+MEMORY_LIMIT_BYTES = 3 * 1024**3
+ALL_TARGETS = ("ndjson", "csv", "tsv", "geojson", "sniff", "agreement", "agreement-default")
+
+
+class Hang(Exception):
+    pass
+
+
+class _Stop(BaseException):
+    """Ends a Hypothesis run when its time is up (a BaseException, so it is not taken for a failure)."""
+
+
+def _alarm(signum: int, frame: FrameType | None) -> None:
+    raise Hang(f"no answer within {PER_EXECUTION_TIMEOUT_S} s")
+
+
+def _strategies() -> dict[str, tuple[str, Any]]:
+    from hypothesis import strategies as st
+
+    from tests.fuzz import strategies as fz
+
+    return {
+        "ndjson": ("ndjson", fz.ndjson_files()),
+        "csv": ("csv", fz.csv_files()),
+        "tsv": ("tsv", fz.csv_files(delimiter="\t")),
+        "geojson": ("geojson", fz.geojson_files()),
+        "sniff": ("sniff", st.one_of(fz.ndjson_files(), fz.csv_files(), fz.geojson_files(), st.binary(max_size=2048))),
+        "agreement": ("agreement", fz.small_agreements()),
+        "agreement-default": ("agreement", fz.mutated_default_agreement()),
+    }
+
+
+def run_hypothesis(name: str, seconds: float) -> dict[str, Any]:
+    from hypothesis import HealthCheck, given, settings
+
+    from tests.fuzz.targets import TARGETS
+
+    target_name, strategy = _strategies()[name]
+    target: Callable[[bytes], dict[str, int]] = TARGETS[target_name]
+    stats: Counter[str] = Counter()
+    findings: Counter[str] = Counter()
+    examples: dict[str, bytes] = {}
+    deadline = time.monotonic() + seconds
+
+    @settings(
+        max_examples=10_000_000,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def one(data: bytes) -> None:
+        if time.monotonic() > deadline:
+            raise _Stop
+        stats["executions"] += 1
+        signal.alarm(PER_EXECUTION_TIMEOUT_S)
+        try:
+            for k, v in target(data).items():
+                stats[k] += v
+        except (Hang, MemoryError, Exception) as exc:
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            key = f"{type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}: {str(exc)[:80]}"
+            findings[key] += 1
+            examples.setdefault(key, data)
+        finally:
+            signal.alarm(0)
+
+    try:
+        one()
+    except _Stop:
+        pass
+    except Exception as exc:
+        findings[f"hypothesis stopped: {type(exc).__name__}: {str(exc)[:80]}"] += 1
+    return {"engine": "hypothesis", "target": name, **stats, "findings": dict(findings), "examples": examples}
+
+
+_ATHERIS_CHILD = """
+import sys
+sys.path.insert(0, {root!r})
+import atheris
+# PyYAML is left uninstrumented: atheris 2.3.0's bytecode rewriting breaks its scanner on CPython
+# 3.11 ("'str' object has no attribute 'prefix'"), a false crash that plain runs never show.
+with atheris.instrument_imports(include=["truceline", "tests"]):
+    from tests.fuzz.targets import TARGETS
+target = TARGETS[{target!r}]
+def one(data):
+    target(data)
+atheris.Setup([sys.argv[0], *sys.argv[1:]], one)
+atheris.Fuzz()
+"""
+
+
+def run_atheris(name: str, seconds: float, work: Path) -> dict[str, Any]:
+    target = "agreement" if name == "agreement-default" else name
+    seeds = work / f"corpus-{name}"
+    seeds.mkdir()
+    from tests.fuzz.targets import corpus
+
+    for path in corpus(target):
+        shutil.copy(path, seeds / path.name)
+    if name == "agreement-default":
+        from truceline.agreement.loader import DEFAULT_AGREEMENT_PATH
+
+        shutil.copy(DEFAULT_AGREEMENT_PATH, seeds / "default.yaml")
+    artifacts = work / f"artifacts-{name}"
+    artifacts.mkdir()
+    cmd = [
+        sys.executable,
+        "-c",
+        _ATHERIS_CHILD.format(root=str(ROOT), target=target),
+        f"-max_total_time={int(seconds)}",
+        f"-timeout={PER_EXECUTION_TIMEOUT_S}",
+        f"-rss_limit_mb={MEMORY_LIMIT_BYTES // 1024**2}",
+        "-max_len=65536",
+        f"-artifact_prefix={artifacts}/",
+        "-print_final_stats=1",
+        str(seeds),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 300)
+    log = done.stderr
+    runs = re.findall(r"Done (\d+) runs", log)
+    execs = int(runs[-1]) if runs else max((int(n) for n in re.findall(r"^#(\d+)", log, re.M)), default=0)
+    findings: Counter[str] = Counter()
+    if done.returncode != 0:
+        cause = re.search(r"(Uncaught Python exception: .*|ERROR: libFuzzer: .*|==\d+== ERROR: .*)", log)
+        last = [ln for ln in log.splitlines() if ln.strip()][-12:]
+        findings[(cause.group(1) if cause else f"exit {done.returncode}")[:120]] += 1
+        (work / f"atheris-{name}.log").write_text(log)
+        print(f"  atheris {name}: finding; the log's end:\n    " + "\n    ".join(last))
+    crashes = [p.name for p in artifacts.iterdir()]
+    return {"engine": "atheris", "target": name, "executions": execs, "findings": dict(findings), "artifacts": crashes}
+
+
+KNOWN = ("known_finding",)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--engine", choices=["both", "hypothesis", "atheris"], default="both")
+    parser.add_argument("--seconds", type=float, default=60.0, help="per target and engine")
+    parser.add_argument("--targets", default=",".join(ALL_TARGETS))
+    args = parser.parse_args()
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
+    signal.signal(signal.SIGALRM, _alarm)
+    try:
+        import atheris  # noqa: F401
+
+        have_atheris = True
+    except ImportError:
+        have_atheris = False
+    engines = ["hypothesis", "atheris"] if args.engine == "both" else [args.engine]
+    if "atheris" in engines and not have_atheris:
+        print("atheris is not installed (pip install atheris): running Hypothesis only")
+        engines = ["hypothesis"]
+    results: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="prove-fuzz-") as tmp:
+        work = Path(tmp)
+        for name in args.targets.split(","):
+            for engine in engines:
+                t0 = time.perf_counter()
+                if engine == "hypothesis":
+                    result = run_hypothesis(name, args.seconds)
+                else:
+                    result = run_atheris(name, args.seconds, work)
+                result["seconds"] = round(time.perf_counter() - t0, 1)
+                results.append(result)
+                found = sum(result["findings"].values())
+                print(
+                    f"{engine:<10} {name:<18} {result['executions']:>9,} executions "
+                    f"{result.get('clean_error', 0):>8,} clean errors {result.get('rejected', 0):>8,} rejected "
+                    f"{result.get('known_finding', 0):>5} known {found:>3} new findings  {result['seconds']:>6} s"
+                )
+                for key, n in result["findings"].items():
+                    print(f"    NEW FINDING ×{n}: {key}")
+                    example = result.get("examples", {}).get(key)
+                    if example is not None:
+                        print(f"      input: {example[:300]!r}")
+    # The largest of this process (Hypothesis) and of any atheris child.
+    peak_mb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
+    executions = sum(r["executions"] for r in results)
+    new = sum(sum(r["findings"].values()) for r in results)
+    known = sum(r.get("known_finding", 0) for r in results)
+    elapsed = time.perf_counter() - started
+    print(
+        f"\nfuzz: {executions:,} executions over {len(results)} target×engine runs, {new} new findings "
+        f"(crashes or hangs), {known} hits of known findings, peak RSS {peak_mb:.0f} MB "
+        f"(limit {MEMORY_LIMIT_BYTES // 1024**2} MB), {elapsed:.0f} s"
+    )
+    figures = {
+        "executions": executions,
+        "runs": [{k: v for k, v in r.items() if k != "examples"} for r in results],
+        "new_findings": new,
+        "known_finding_hits": known,
+        "peak_rss_mb": round(peak_mb),
+        "atheris": have_atheris,
+        "seconds": round(elapsed, 1),
+    }
+    print(json.dumps(figures))
+    return 1 if new else 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    raise SystemExit(main())
