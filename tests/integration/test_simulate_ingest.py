@@ -6,6 +6,7 @@ from __future__ import annotations
 import builtins
 import json
 import shutil
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,19 +39,28 @@ def _ingest_and_process(observations: Path, db: Path) -> dict[str, Any]:
     store = SQLiteStore(db)
     try:
         report = ingest_paths([str(observations)], store, checks, batch_size=2_000)
-        processed = process(store)
-        obs_head, rec_head = store.tree_head("observations"), store.tree_head("records")
+        processed = process(store, media_root=observations.parent)
+        obs_head = store.tree_head("observations")
         return {
             "read": report.read,
             "stored": report.stored,
             "rejected": report.rejected,
             "observations_root": None if obs_head is None else obs_head.root_hash,
-            "records_root": None if rec_head is None else rec_head.root_hash,
             "processed": dict(processed.by_kind),
             "stages": processed.stages_run,
+            "stage_counts": {stage.name: stage.counts for stage in processed.stages},
+            # Derived records carry their creation time, so the records ledger's root differs
+            # between two runs; what each stage derived (types, ids, versions) must not.
+            "records": _derived(db),
         }
     finally:
         store.close()
+
+
+def _derived(db: Path) -> list[tuple[str, str, int]]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT type, id, version FROM records ORDER BY type, id, version").fetchall()
+    return [(str(t), str(i), int(v)) for t, i, v in rows]
 
 
 def test_a_simulated_run_ingests_with_no_rejects(run_dir: Path, tmp_path: Path) -> None:
@@ -83,6 +93,8 @@ def test_the_pipeline_output_is_the_same_without_the_truth_and_never_opens_it(
     without_truth = _ingest_and_process(blind / "observations.ndjson", tmp_path / "b.db")
     monkeypatch.undo()
     assert with_truth == without_truth
+    assert with_truth["stages"] == ("fuse", "attribute", "verify", "assess", "act")
+    assert with_truth["stage_counts"]["fuse"]["incidents"] > 0 and len(with_truth["records"]) > 0
 
 
 runner = CliRunner()
@@ -91,7 +103,7 @@ app.command()(simulate)
 app.command()(evaluate)
 
 
-def test_simulate_ingest_evaluate_end_to_end_reports_meta_and_ingest_only(tmp_path: Path) -> None:
+def test_simulate_ingest_process_evaluate_end_to_end_scores_every_stage(tmp_path: Path) -> None:
     out = tmp_path / "run"
     first = runner.invoke(
         app,
@@ -116,7 +128,9 @@ def test_simulate_ingest_evaluate_end_to_end_reports_meta_and_ingest_only(tmp_pa
     result = runner.invoke(app, ["evaluate", "--truth", str(out / "truth.json"), "--db", str(db), "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
-    assert list(doc) == ["meta", "ingest"]  # no later stage exists yet: their sections are absent, not zero
+    # Every stage ran, so every section is scored (a section is absent, not zero, when its stage made nothing).
+    for section in ("meta", "ingest", "association", "localization", "attribution", "verification"):
+        assert section in doc, sorted(doc)
     assert doc["ingest"]["observations_stored"] == doc["ingest"]["observations_simulated"] > 1000
     assert doc["ingest"]["stored_share"] == 1.0
     table = runner.invoke(app, ["evaluate", "--truth", str(out / "truth.json"), "--db", str(db)])

@@ -14,6 +14,7 @@ from truceline.cli.assess_cmd import history as assess_history
 from truceline.cli.attribute_cmd import attribute, claims
 from truceline.cli.bus_cmd import publish, worker
 from truceline.cli.demo_cmd import demo
+from truceline.cli.exercise_cmd import exercise
 from truceline.cli.guarantee_cmd import coalition_app, forceplan_app
 from truceline.cli.ingest_cmd import ingest
 from truceline.cli.sim_cmd import evaluate, simulate
@@ -45,6 +46,7 @@ app.command()(claims)
 app.add_typer(verify_cmd.app, name="findings")
 app.command("assess-history")(assess_history)
 app.add_typer(act_cmd.app, name="act")
+app.command()(exercise)
 app.command()(report_cmd.report)
 app.command()(serve_cmd.serve)
 app.add_typer(serve_cmd.token_app, name="token")
