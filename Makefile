@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= demo-out
 
-.PHONY: install services demo test lint typecheck unit bench prove clean help
+.PHONY: install services demo test lint typecheck unit bench bench-peers prove clean help
 
 help:
 	@echo "make demo   - set up .venv and run the demo on the embedded store (SQLite, no server)"
@@ -46,8 +46,17 @@ unit: install services
 
 test: lint typecheck unit
 
-bench: install
-	$(BIN)/python benchmarks/run_all.py
+# Each benchmark's peer lives in its own virtual environment, never in the project's: tick (the
+# Hawkes fit), GeoPandas (zone checks) and xmlschema (CAP validation).
+PEERS := .peers
+bench-peers:
+	@test -x $(PEERS)/tick/bin/python || { $(PYTHON) -m venv $(PEERS)/tick && $(PEERS)/tick/bin/pip install --quiet tick numpydoc six; }
+	@test -x $(PEERS)/geopandas/bin/python || { $(PYTHON) -m venv $(PEERS)/geopandas && $(PEERS)/geopandas/bin/pip install --quiet geopandas; }
+	@test -x $(PEERS)/xmlschema/bin/python || { $(PYTHON) -m venv $(PEERS)/xmlschema && $(PEERS)/xmlschema/bin/pip install --quiet xmlschema; }
+
+bench: install bench-peers
+	TICK_PYTHON=$(CURDIR)/$(PEERS)/tick/bin/python GEOPANDAS_PYTHON=$(CURDIR)/$(PEERS)/geopandas/bin/python \
+	XMLSCHEMA_SITE='$(CURDIR)/$(PEERS)/xmlschema/lib/python3*/site-packages' $(BIN)/python benchmarks/run_all.py
 
 # The long versions of the proofs (issue 12 grows this): 1,000,000 policy cases against the
 # reference, and 1,000 SIGKILL cycles of ingest per mode. `make test` runs the short versions.
@@ -56,4 +65,4 @@ prove: install services
 	TRUCELINE_CRASH_CYCLES=1000 $(BIN)/pytest -q tests/integration/test_crash_safety.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(PEERS) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -29,6 +29,7 @@ import argparse
 import glob
 import hashlib
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -52,7 +53,9 @@ from truceline.model import CreationInfo, ErrorEllipse, Evidence, Finding, Locat
 from truceline.sim import load_truth, scenario, simulate
 from truceline.store import PreparedObservation, SQLiteStore
 
-PEER_SITE = "/tmp/act-peer/lib/python3*/site-packages"
+PEER_SITE = os.environ.get(
+    "XMLSCHEMA_SITE", "/tmp/act-peer/lib/python3*/site-packages"
+)  # make bench-peers sets it
 
 
 def load_peer() -> Any | None:

@@ -47,7 +47,7 @@ from truceline.geo import THEATRE_PROJ4
 from truceline.model import WEAPON_CLASSES
 from truceline.verify import ZoneChecker
 
-DEFAULT_PEER = "/tmp/verify/gpvenv/bin/python"
+DEFAULT_PEER = os.environ.get("GEOPANDAS_PYTHON", "/tmp/verify/gpvenv/bin/python")  # make bench-peers sets it
 
 PEER_SCRIPT = r"""
 import json, sys, time
