@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from truceline.cli._common import DB_HELP, DEFAULT_DB, EXIT_FAILED, console, handle_errors, opened_store
+from truceline.cli._common import (
+    DB_HELP,
+    DEFAULT_DB,
+    EXIT_FAILED,
+    console,
+    existing_db,
+    handle_errors,
+    opened_store,
+)
 from truceline.model import UsageError
 
 if TYPE_CHECKING:
@@ -285,6 +293,10 @@ def posture(
     fail_on_findings: Annotated[
         bool, typer.Option("--fail-on-findings", help="Exit 1 when any position breaches a clause.")
     ] = False,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Also store the breaches as findings in this database (closing those now cured)."),
+    ] = None,
 ) -> None:
     """Planned and actual unit positions checked against the agreement.
 
@@ -331,8 +343,32 @@ def posture(
         from truceline.guarantee.plots import plot_map
 
         _drew(plot_map(c, png, posture_rows=rows, title=f"{c.title}: reassurance-force posture"))
+    if db is not None:
+        _store_posture_findings(c, db)
     if fail_on_findings and findings:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _store_posture_findings(c: Any, db: str) -> None:
+    """Write the posture's findings (verify's clause 8) into ``db``; unchanged ones are not rewritten."""
+    from truceline.model import Finding, SystemClock
+    from truceline.verify import reassurance_findings
+
+    with opened_store(existing_db(db)) as store:
+        existing: dict[str, Finding] = {}
+        for stored in store.records("finding"):
+            if isinstance(stored.record, Finding) and stored.record.clause_id.startswith("reassurance."):
+                existing[stored.id] = stored.record
+        new = [
+            f
+            for f in reassurance_findings(c, now=SystemClock().now(), existing=existing)
+            if f.id not in existing
+            or f.model_dump(exclude={"creation_info", "first_seen", "last_seen"})
+            != existing[f.id].model_dump(exclude={"creation_info", "first_seen", "last_seen"})
+        ]
+        if new:
+            store.put_records(new, type="finding")
+    console.print(f"stored {len(new)} new finding versions in {db} (truceline findings list --db {db})")
 
 
 @coalition_app.command()

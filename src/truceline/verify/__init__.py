@@ -13,13 +13,16 @@ references to the reports), a confidence, first and last seen, and a status:
 - :mod:`~truceline.verify.movement` — denials of the monitors' access (``freedom_of_movement``);
 - :mod:`~truceline.verify.ceilings` — declared strengths and holdings against ceilings (``ceiling.<party>``).
 
+- :mod:`~truceline.verify.reassurance` — coalition units' declared positions against the
+  reassurance force's distance and basing clauses (``reassurance.*``); the positions come from
+  the coalition file, not from observations (``truceline coalition posture --db``).
 :class:`ZoneChecker` does the vectorised zone and distance checks. :func:`run` is the stage's
-entry point for the pipeline. The reassurance force's clauses (``reassurance.*``) cannot be
-checked yet: no observation kind reports coalition units' positions.
+entry point for the pipeline.
 """
 
 from truceline.verify.check import check_agreement
+from truceline.verify.reassurance import reassurance_findings
 from truceline.verify.run import run, verify
 from truceline.verify.zones import ZoneChecker
 
-__all__ = ["ZoneChecker", "check_agreement", "run", "verify"]
+__all__ = ["ZoneChecker", "check_agreement", "reassurance_findings", "run", "verify"]
