@@ -10,6 +10,7 @@ private to this package.
 
 from truceline.policy.audit import AuditEvent, AuditLog, InMemoryAuditLog
 from truceline.policy.columns import TLP_LEVELS, MarkingsTable
+from truceline.policy.derive import MECHANISM, derived_markings
 from truceline.policy.errors import AccessDenied, ExportRefused, NotFoundOrHidden, PolicyError, not_found_or_hidden
 from truceline.policy.gate import MarkedDocument, Policy
 from truceline.policy.principals import (
@@ -23,6 +24,7 @@ from truceline.policy.principals import (
 )
 
 __all__ = [
+    "MECHANISM",
     "PRINCIPAL_ROLES",
     "ROLE_ACTIONS",
     "TLP_LEVELS",
@@ -41,5 +43,6 @@ __all__ = [
     "Principal",
     "PrincipalRole",
     "SharingGroup",
+    "derived_markings",
     "not_found_or_hidden",
 ]

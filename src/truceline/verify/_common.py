@@ -29,13 +29,10 @@ from truceline.model import (
     ObservationBase,
     ObservationRef,
 )
+from truceline.policy import derived_markings
 
 AGENT = "truceline.verify"
 VERSION = "1"
-MECHANISM = "MVM"
-"""The participant that issues findings when their sources have several originators."""
-
-_TLP_ORDER = ("clear", "green", "amber", "amber+strict", "red")
 
 
 def ref_of(obs: ObservationBase) -> ObservationRef:
@@ -54,37 +51,9 @@ def finding_id(clause_id: str, *parts: str) -> str:
 
 
 def merge_markings(markings: Iterable[Markings]) -> Markings:
-    """Markings for a record derived from sources with ``markings``: never less restrictive than any.
-
-    The TLP is the most restrictive one; a single common originator is kept, otherwise the
-    mechanism issues the record; the record may go only where *every* restricted source may go
-    (each restricted source's releasability plus its originator).
-
-    >>> a = Markings(tlp="green", originator="MVM")
-    >>> b = Markings(tlp="amber", originator="USA", releasable_to=("GBR", "MVM"))
-    >>> merge_markings([a, b]).model_dump(exclude_none=True)
-    {'tlp': 'amber', 'originator': 'MVM', 'releasable_to': ('GBR', 'USA')}
-    """
-    items = list(markings)
-    if not items:
-        return Markings(tlp="green", originator=MECHANISM)
-    tlp = max((m.tlp for m in items), key=_TLP_ORDER.index)
-    originators = {m.originator for m in items}
-    originator = next(iter(originators)) if len(originators) == 1 else MECHANISM
-    if tlp in ("clear", "green"):
-        return Markings(tlp=tlp, originator=originator)
-    allowed: set[str] | None = None
-    for m in items:
-        if m.tlp in ("clear", "green"):
-            continue
-        reach = {*m.releasable_to, m.originator}
-        allowed = reach if allowed is None else allowed & reach
-    releasable = tuple(sorted((allowed or set()) - {originator}))
-    if tlp == "red" and not releasable:
-        releasable = tuple(sorted(originators - {originator})) or (MECHANISM if originator != MECHANISM else "USA",)
-    groups = {m.sharing_group for m in items}
-    group = next(iter(groups)) if len(groups) == 1 else None
-    return Markings(tlp=tlp, originator=originator, releasable_to=releasable, sharing_group=group)
+    """Markings of a finding derived from sources with ``markings``: the policy layer's one rule
+    (:func:`truceline.policy.derived_markings`), never less restrictive than any source."""
+    return derived_markings(markings)
 
 
 def location_of_points(

@@ -8,7 +8,7 @@ import numpy as np
 
 from tests.unit.verify.conftest import east_of_line, numbered, report
 from truceline.agreement import Agreement
-from truceline.model import Markings, ObservationBase
+from truceline.model import ObservationBase
 from truceline.verify import verify
 from truceline.verify.sightings import group_objects, group_objects_reference
 
@@ -61,8 +61,9 @@ def test_one_weapon_seen_by_radar_imagery_and_two_nations_is_one_finding(agreeme
     cited = {(r.participant, r.source, r.key) for e in f.evidence for r in e.refs}
     assert cited == {o.dedup_key for o in reports}
     assert f.first_seen < f.last_seen and f.location is not None and f.sector == "S1"
-    # Three originators: the mechanism issues it, only to those every amber source may reach.
-    assert f.markings == Markings(tlp="amber", originator="MVM", releasable_to=("FRA", "USA"))
+    # Three originators: it may go only to those every amber source may reach.
+    assert f.markings.tlp == "amber" and f.markings.sharing_group is None
+    assert {f.markings.originator, *f.markings.releasable_to} == {"MVM", "FRA", "USA"}
     assert "35 km withdrawal zone" in f.evidence[-1].description
 
 
