@@ -11,12 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from truceline.model import Markings
-from truceline.policy import TLP_LEVELS, Policy, PolicyContext, Principal
+from truceline.policy import Policy, PolicyContext, Principal, derived_markings
 
 __all__ = ["addressees", "combine_markings"]
-
-_RESTRICTED = frozenset({"amber", "amber+strict", "red"})
-
 
 def combine_markings(sources: Sequence[Markings], *, originator: str) -> Markings:
     """The markings of a record derived from ``sources`` and issued by ``originator``.
@@ -31,28 +28,7 @@ def combine_markings(sources: Sequence[Markings], *, originator: str) -> Marking
     >>> combine_markings([g1, g2], originator="MVM").tlp
     'amber+strict'
     """
-    if not sources:
-        return Markings(tlp="green", originator=originator)
-    tlp = max((m.tlp for m in sources), key=TLP_LEVELS.index)
-    groups = {m.sharing_group for m in sources if m.sharing_group is not None}
-    if len(groups) > 1:
-        # Markings name one group; the members of both cannot be expressed without the registry,
-        # so the record is kept to its issuer (AMBER+STRICT, nobody listed) rather than leak.
-        return Markings(tlp="amber+strict", originator=originator, sharing_group=sorted(groups)[0])
-    group = next(iter(groups), None)
-    restricted = [m for m in sources if m.tlp in _RESTRICTED]
-    if not restricted:
-        return Markings(tlp=tlp, originator=originator, sharing_group=group)
-    audiences = [{m.originator, *m.releasable_to} for m in restricted]
-    audience = set.intersection(*audiences)
-    # The issuer keeps the strictest source's originator: the mechanism itself may not be entitled.
-    owner = restricted[0].originator if restricted[0].originator in audience else originator
-    others = tuple(sorted(audience - {owner}))
-    if tlp == "red" and not others:
-        # TLP:RED needs named recipients; with none left only the owner may read it, which
-        # AMBER+STRICT with an empty list says equally strictly.
-        tlp = "amber+strict"
-    return Markings(tlp=tlp, originator=owner, releasable_to=others, sharing_group=group)
+    return derived_markings(sources, issuer=originator)
 
 
 def addressees(context: PolicyContext, markings: Markings, candidates: Iterable[str] | None = None) -> tuple[str, ...]:
