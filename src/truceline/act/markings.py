@@ -15,6 +15,7 @@ from truceline.policy import Policy, PolicyContext, Principal, derived_markings
 
 __all__ = ["addressees", "combine_markings"]
 
+
 def combine_markings(sources: Sequence[Markings], *, originator: str) -> Markings:
     """The markings of a record derived from ``sources`` and issued by ``originator``.
 
