@@ -14,7 +14,7 @@ help:
 	@echo "make test   - set up .venv and run lint, type checks and the whole test suite"
 	@echo "make bench  - run the benchmarks in benchmarks/ (each beside its peer; prints ratios)"
 	@echo "make services - install/start PostgreSQL + PostGIS on loopback for the server-store tests"
-	@echo "make prove  - the long proofs: 1,000,000 policy cases, 1,000 crash cycles per ingest mode"
+	@echo "make prove  - the long proofs: policy cases, crash cycles, 10,000 tamperings, fuzzing"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,11 +58,15 @@ bench: install bench-peers
 	TICK_PYTHON=$(CURDIR)/$(PEERS)/tick/bin/python GEOPANDAS_PYTHON=$(CURDIR)/$(PEERS)/geopandas/bin/python \
 	XMLSCHEMA_SITE='$(CURDIR)/$(PEERS)/xmlschema/lib/python3*/site-packages' $(BIN)/python benchmarks/run_all.py
 
-# The long versions of the proofs (issue 12 grows this): 1,000,000 policy cases against the
-# reference, and 1,000 SIGKILL cycles of ingest per mode. `make test` runs the short versions.
+# The long versions of the proofs: 1,000,000 policy cases against the reference, 1,000 SIGKILL
+# cycles of ingest per mode, the fault-injection and fuzz suites, 10,000 injected tamperings and a
+# minute of fuzzing per parser. `make test` runs the short versions.
 prove: install services
 	TRUCELINE_POLICY_CASES=1000000 $(BIN)/pytest -q tests/unit/policy
 	TRUCELINE_CRASH_CYCLES=1000 $(BIN)/pytest -q tests/integration/test_crash_safety.py
+	$(BIN)/pytest -q tests/prove tests/fuzz
+	$(BIN)/python tools/prove_tamper.py --faults 10000
+	$(BIN)/python tools/prove_fuzz.py --seconds 60
 
 clean:
 	rm -rf $(VENV) $(PEERS) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -5,8 +5,8 @@
 Targets and their allowed clean errors are in tests/fuzz/targets.py; the Hypothesis strategies
 in tests/fuzz/strategies.py. Every execution runs under a time limit (a hang is a finding) and
 the whole run under an address-space limit (so runaway memory is a finding, not a dead machine);
-the peak resident size is reported. Prints a table and a final figure line; exits 1 on any new
-finding (findings already pinned by strict xfail tests are counted apart as "known").
+the peak resident size is reported. Prints a table and a final figure line; exits 1 on any
+finding (an exception other than the target's documented clean errors, a hang, or runaway memory).
 
 atheris (libFuzzer for Python; ``pip install atheris`` — 2.3.0 has a wheel for CPython 3.11 on
 x86-64 Linux) runs each target in a child process seeded with a copy of tests/fuzz/corpus/.
@@ -37,7 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 PER_EXECUTION_TIMEOUT_S = 10
 MEMORY_LIMIT_BYTES = 3 * 1024**3
-ALL_TARGETS = ("ndjson", "csv", "tsv", "geojson", "sniff", "agreement", "agreement-default")
+ALL_TARGETS = (
+    "ndjson", "csv", "tsv", "geojson", "sniff", "agreement", "agreement-default", "playbook", "playbook-default",
+)  # fmt: skip
 
 
 class Hang(Exception):
@@ -65,6 +67,8 @@ def _strategies() -> dict[str, tuple[str, Any]]:
         "sniff": ("sniff", st.one_of(fz.ndjson_files(), fz.csv_files(), fz.geojson_files(), st.binary(max_size=2048))),
         "agreement": ("agreement", fz.small_agreements()),
         "agreement-default": ("agreement", fz.mutated_default_agreement()),
+        "playbook": ("playbook", fz.small_playbooks()),
+        "playbook-default": ("playbook", fz.mutated_default_playbook()),
     }
 
 
@@ -129,7 +133,7 @@ atheris.Fuzz()
 
 
 def run_atheris(name: str, seconds: float, work: Path) -> dict[str, Any]:
-    target = "agreement" if name == "agreement-default" else name
+    target = name.removesuffix("-default")
     seeds = work / f"corpus-{name}"
     seeds.mkdir()
     from tests.fuzz.targets import corpus
@@ -140,6 +144,10 @@ def run_atheris(name: str, seconds: float, work: Path) -> dict[str, Any]:
         from truceline.agreement.loader import DEFAULT_AGREEMENT_PATH
 
         shutil.copy(DEFAULT_AGREEMENT_PATH, seeds / "default.yaml")
+    elif name == "playbook-default":
+        from truceline.act import DEFAULT_PLAYBOOK
+
+        shutil.copy(DEFAULT_PLAYBOOK, seeds / "default.yaml")
     artifacts = work / f"artifacts-{name}"
     artifacts.mkdir()
     cmd = [
@@ -167,9 +175,6 @@ def run_atheris(name: str, seconds: float, work: Path) -> dict[str, Any]:
         print(f"  atheris {name}: finding; the log's end:\n    " + "\n    ".join(last))
     crashes = [p.name for p in artifacts.iterdir()]
     return {"engine": "atheris", "target": name, "executions": execs, "findings": dict(findings), "artifacts": crashes}
-
-
-KNOWN = ("known_finding",)
 
 
 def main() -> int:
@@ -207,10 +212,10 @@ def main() -> int:
                 print(
                     f"{engine:<10} {name:<18} {result['executions']:>9,} executions "
                     f"{result.get('clean_error', 0):>8,} clean errors {result.get('rejected', 0):>8,} rejected "
-                    f"{result.get('known_finding', 0):>5} known {found:>3} new findings  {result['seconds']:>6} s"
+                    f"{found:>3} findings  {result['seconds']:>6} s"
                 )
                 for key, n in result["findings"].items():
-                    print(f"    NEW FINDING ×{n}: {key}")
+                    print(f"    FINDING ×{n}: {key}")
                     example = result.get("examples", {}).get(key)
                     if example is not None:
                         print(f"      input: {example[:300]!r}")
@@ -218,18 +223,16 @@ def main() -> int:
     peak_mb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
     executions = sum(r["executions"] for r in results)
     new = sum(sum(r["findings"].values()) for r in results)
-    known = sum(r.get("known_finding", 0) for r in results)
     elapsed = time.perf_counter() - started
     print(
-        f"\nfuzz: {executions:,} executions over {len(results)} target×engine runs, {new} new findings "
-        f"(crashes or hangs), {known} hits of known findings, peak RSS {peak_mb:.0f} MB "
+        f"\nfuzz: {executions:,} executions over {len(results)} target×engine runs, {new} findings "
+        f"(crashes or hangs), peak RSS {peak_mb:.0f} MB "
         f"(limit {MEMORY_LIMIT_BYTES // 1024**2} MB), {elapsed:.0f} s"
     )
     figures = {
         "executions": executions,
         "runs": [{k: v for k, v in r.items() if k != "examples"} for r in results],
-        "new_findings": new,
-        "known_finding_hits": known,
+        "findings": new,
         "peak_rss_mb": round(peak_mb),
         "atheris": have_atheris,
         "seconds": round(elapsed, 1),

@@ -16,6 +16,7 @@ import yaml
 from hypothesis import strategies as st
 
 from tests.conftest import OBSERVATION_KINDS_UNDER_TEST, observation_dict
+from truceline.act import DEFAULT_PLAYBOOK
 from truceline.agreement.loader import DEFAULT_AGREEMENT_PATH
 
 SCALARS = (
@@ -183,12 +184,11 @@ def small_agreements(draw: st.DrawFn) -> bytes:
 
 
 _DEFAULT_LINES = DEFAULT_AGREEMENT_PATH.read_text(encoding="utf-8").splitlines(keepends=True)
+_PLAYBOOK_LINES = DEFAULT_PLAYBOOK.read_text(encoding="utf-8").splitlines(keepends=True)
 
 
-@st.composite
-def mutated_default_agreement(draw: st.DrawFn) -> bytes:
-    """The shipped agreement with lines dropped, duplicated, swapped or edited (reaches the geometry)."""
-    lines = list(_DEFAULT_LINES)
+def _mutated_lines(draw: st.DrawFn, original: list[str]) -> bytes:
+    lines = list(original)
     for _ in range(draw(st.integers(1, 3))):
         i = draw(st.integers(0, len(lines) - 1))
         action = draw(st.sampled_from(["drop", "duplicate", "swap", "edit", "value"]))
@@ -206,3 +206,32 @@ def mutated_default_agreement(draw: st.DrawFn) -> bytes:
             if sep:
                 lines[i] = f"{head}: {json.dumps(draw(SCALARS), allow_nan=True)}\n"
     return "".join(lines).encode()
+
+
+@st.composite
+def mutated_default_agreement(draw: st.DrawFn) -> bytes:
+    """The shipped agreement with lines dropped, duplicated, swapped or edited (reaches the geometry)."""
+    return _mutated_lines(draw, _DEFAULT_LINES)
+
+
+PLAYBOOK_KEYS = (
+    "format_version", "id", "title", "directives", "scenarios", "guarantee", "owners", "escalation", "requires",
+    "when", "all", "any", "warning_level", "findings", "trigger",
+)  # fmt: skip
+
+
+@st.composite
+def small_playbooks(draw: st.DrawFn) -> bytes:
+    """Short YAML documents with playbook-like keys and arbitrary values, some with aliases."""
+    doc = draw(st.dictionaries(st.sampled_from(PLAYBOOK_KEYS) | st.text(max_size=8), JSON_VALUES, max_size=8))
+    text = yaml.safe_dump(doc, allow_unicode=True)
+    if draw(st.booleans()):  # an anchor and a few aliases to it (safe_dump writes none of its own)
+        n = draw(st.integers(1, 12))
+        text = "base: &base [1, 2, {x: 3}]\n" + text + "".join(f"alias{i}: *base\n" for i in range(n))
+    return draw(damaged(text.encode()))
+
+
+@st.composite
+def mutated_default_playbook(draw: st.DrawFn) -> bytes:
+    """The shipped playbook with lines dropped, duplicated, swapped or edited (reaches the checks)."""
+    return _mutated_lines(draw, _PLAYBOOK_LINES)

@@ -17,9 +17,10 @@ What is corrupted, and how:
 * **duplications**: one row's content copied over another, or appended as a new row;
 * **the file itself**: a bit flipped inside a page the database uses, or the file cut short.
 
-Columns the ledger does not commit to are listed in :data:`UNCOVERED` with the reason; the
-generator leaves them out of the main count unless asked (see tests/prove/test_tamper.py for the
-xfail tests that pin each gap).
+Every column and row of the store is covered. :data:`ONCE_UNCOVERED` lists the fault classes the
+first version of this generator found the audit missed (G1–G11 in docs/proofs.md), with the check
+that now catches each; they are part of every run like the rest, and
+tests/prove/test_tamper.py also runs each of them on its own.
 """
 
 from __future__ import annotations
@@ -51,24 +52,22 @@ OBSERVATION_BATCHES = (1, 7, 16, 3, 21, 2, 14)
 RECORD_BATCHES = (1, 5, 9, 2, 13)
 KINDS = ("acoustic_arrival", "radar_track", "uav_sighting", "claim", "patrol_report", "movement_denial")
 
-# Columns whose changes the ledger cannot see today; each is a finding reported to the lead.
-UNCOVERED: dict[tuple[str, str], str] = {
-    ("bit-flip", "observations.received"): "the receipt time is not in the signed bytes nor checked against anything",
-    ("bit-flip", "observations.sharing_group"): "the indexed sharing group is not compared with the stored bytes",
-    ("bit-flip", "records.created"): "the record's creation time column is not in the signed bytes",
-    ("bit-flip", "records.type"): "the indexed record type is not compared with the stored bytes",
-    ("bit-flip", "records.id"): "the indexed record id is not compared with the stored bytes",
-    ("bit-flip", "records.version"): "the indexed record version is not checked (1, 2, … per id in log order)",
-    ("duplicate", "append.records"): "a record appended after the last signed tree head counts as 'not yet signed', "
-    "not as an error, although the SQLite store signs a head in every commit",
-    ("delete", "tree_heads"): "heads are not chained: deleting the latest leaves an unsigned tail that verify counts "
-    "as 'not yet signed'",
-    ("bit-flip", "tree_heads.tree_size"): "the tree_size column is not compared with the size inside the signed head "
-    "(tree_head() orders by the column, so it can serve an older head as the latest)",
-    ("bit-flip", "tree_heads.timestamp"): "the ISO 'timestamp' text of a head is informative and not compared with "
-    "the signed timestamp_ms",
-    ("bit-flip", "meta.frontier"): "the stored frontier (the right edge the next batch is appended to) is not "
-    "compared with the recomputed one; the damage shows only after the next append, blamed on the new records",
+# Fault classes the audit once missed (each was a strict xfail test), and what catches them now.
+ONCE_UNCOVERED: dict[tuple[str, str], str] = {
+    ("bit-flip", "observations.received"): "G1: a batch's receipt time is the time its tree head was signed, "
+    "so the signature covers it",
+    ("bit-flip", "observations.sharing_group"): "G2: the indexed sharing group is compared with the stored bytes",
+    ("bit-flip", "records.created"): "G3: a batch's creation time is the time its tree head was signed",
+    ("bit-flip", "records.type"): "G4: the type must be a known record type the stored bytes parse as",
+    ("bit-flip", "records.id"): "G5: the indexed id is compared with the stored bytes",
+    ("bit-flip", "records.version"): "G6: a version must be its place among the versions of its id, in log order",
+    ("duplicate", "append.records"): "G7: the store signs a head in every batch's transaction, so a record past the "
+    "latest head is an error",
+    ("delete", "tree_heads"): "G8: the same rule: deleting the latest head leaves records no head covers",
+    ("bit-flip", "tree_heads.tree_size"): "G9: the tree_size column is compared with the size inside the signed head",
+    ("bit-flip", "tree_heads.timestamp"): "G10: the ISO timestamp of a head is compared with its signed timestamp_ms",
+    ("bit-flip", "meta.frontier"): "G11: the stored frontier is compared with the one the records rebuild (and a "
+    "write refuses to extend a frontier that does not rebuild the latest signed head)",
 }
 
 
@@ -197,7 +196,7 @@ def _change_char(text: str, rng: random.Random) -> tuple[str, str]:
 class FaultGenerator:
     """Seeded faults over a :class:`Template`; ``faults(n)`` cycles through every fault class."""
 
-    def __init__(self, template: Template, seed: int = 20261127, *, include_uncovered: bool = False) -> None:
+    def __init__(self, template: Template, seed: int = 20261127) -> None:
         self.t = template
         self.rng = random.Random(seed)
         self.classes: list[tuple[str, str]] = [
@@ -238,8 +237,7 @@ class FaultGenerator:
             ("file-truncate", "file"),
         ]
         self.classes.append(("duplicate", "append.observations"))
-        if include_uncovered:
-            self.classes += list(UNCOVERED)
+        self.classes += list(ONCE_UNCOVERED)
 
     def faults(self, n: int) -> Iterator[tuple[Fault, Callable[[Path], None]]]:
         """``n`` faults, each with the function that applies it to a copy of the template."""
@@ -249,7 +247,7 @@ class FaultGenerator:
             yield self._make(number, kind, target, seed)
 
     def one(self, kind: str, target: str, number: int = 0) -> tuple[Fault, Callable[[Path], None]]:
-        """A single fault of one class (for the tests that pin a known gap)."""
+        """A single fault of one class (for the tests of one class)."""
         return self._make(number, kind, target, self.rng.getrandbits(64))
 
     def _make(self, number: int, kind: str, target: str, seed: int) -> tuple[Fault, Callable[[Path], None]]:

@@ -8,13 +8,15 @@ Three ways in, none needing root:
 * a connection wrapper that fails the k-th statement of a batch, for every k, so each step of
   the commit path (rows, spatial index, ledger nodes, tree head, frontier, COMMIT) is hit.
 
-After each fault: a clear error, the batch wholly in or wholly out, ``verify_ledger`` passes, and
-the next batch (and a restart) continues the sequence and the ledger.
+After each fault: a clear error (a :class:`StoreError` naming the database, the batch and the
+cause, and saying whether the batch is in), the batch wholly in or wholly out, ``verify_ledger``
+passes, and the next batch (and a restart) continues the sequence and the ledger.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -27,7 +29,7 @@ import pytest
 
 from tests.conftest import NOW, observation_dict
 from tests.prove.tamper import incident, prepared
-from truceline.model import FixedClock
+from truceline.model import FixedClock, StoreError
 from truceline.store import SQLiteStore
 
 INJECTED = "disk I/O error (injected)"
@@ -139,9 +141,11 @@ def test_an_io_error_at_any_step_of_a_batch_leaves_it_wholly_out(tmp_path: Path,
         real = store._conn
         faulty = FaultyConnection(real, fail_at=k)
         store._conn = faulty  # type: ignore[assignment]
-        with pytest.raises(sqlite3.OperationalError, match="injected"):
+        with pytest.raises(StoreError, match="injected") as info:
             _write(store, write, 100)
         store._conn = real
+        assert str(info.value).startswith(f"{db}: disk I/O error while writing a batch of ")
+        assert "nothing half-written (the batch is not stored)" in str(info.value), str(info.value)
         assert _state(store) == before, f"step {k} ({faulty.failed_sql[:40]}): the batch is partly in"
         assert not real.in_transaction
         assert store.verify_ledger().ok, f"step {k}"
@@ -159,12 +163,6 @@ def test_an_io_error_at_any_step_of_a_batch_leaves_it_wholly_out(tmp_path: Path,
 
 
 @pytest.mark.parametrize("write", ["observations", "records"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="an exception after COMMIT has reached the disk (e.g. a signal between COMMIT and the end of the try "
-    "block) restores the in-memory frontier and sequence to before the batch, though the batch is in: the next "
-    "batch then reuses sequence numbers and a frontier that no longer match the database",
-)
 def test_an_error_reported_after_the_commit_reached_the_disk_keeps_the_store_in_step(
     tmp_path: Path, write: str
 ) -> None:
@@ -174,14 +172,21 @@ def test_an_error_reported_after_the_commit_reached_the_disk_keeps_the_store_in_
     store = _open(db)
     real = store._conn
     store._conn = FaultyConnection(real, fail_at=last, after=True)  # type: ignore[assignment]
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(StoreError, match="reported after the batch was committed: it is stored whole"):
         _write(store, write, 100)
     store._conn = real
     try:
+        # The store holds no ledger state between writes: the next batch continues the file.
         _write(store, write, 200)
         assert store.verify_ledger().ok
         if write == "observations":
             assert store.count_observations() == 10 + 12 + 12
+            assert store.max_seq() == 34
+        else:
+            assert sum(1 for _ in store.records("incident")) == 3 + 4 + 4
+        # A re-send of the batch whose commit was reported as failed stores nothing twice.
+        if write == "observations":
+            assert store.add_observations(_batch(100, 12)).duplicates == 12
     finally:
         store.close()
 
@@ -195,7 +200,7 @@ def test_a_full_database_refuses_the_batch_whole_and_takes_it_when_there_is_room
         before = _state(store)
         (pages,) = store._conn.execute("PRAGMA page_count").fetchone()
         store._conn.execute(f"PRAGMA max_page_count = {pages}")
-        with pytest.raises(sqlite3.OperationalError, match="full"):
+        with pytest.raises(StoreError, match=r"disk full while writing a batch of .*nothing half-written"):
             if write == "observations":
                 store.add_observations(_batch(100, 3000))
             else:
@@ -244,7 +249,8 @@ def test_the_kernel_refusing_a_write_is_a_clean_error_and_loses_nothing_acknowle
     assert done.returncode == 0, done.stderr[-2000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["error"] is not None, "the size limit was never reached"
-    assert "sqlite3" in out["error"] and ("disk" in out["error"] or "full" in out["error"]), out["error"]
+    assert out["error"].startswith("truceline.model.errors.StoreError: "), out["error"]
+    assert "disk full while writing" in out["error"] or "disk I/O error while writing" in out["error"], out["error"]
     store = _open(db)
     try:
         assert store.count_observations() == 10 + out["acked"], "acknowledged batches lost, or a partial batch in"
@@ -255,11 +261,6 @@ def test_the_kernel_refusing_a_write_is_a_clean_error_and_loses_nothing_acknowle
         store.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="truceline ingest lets sqlite3.OperationalError (disk full / I/O error) escape as a traceback: the store "
-    "should raise StoreError so the CLI prints one line and exits 1",
-)
 def test_ingest_on_a_full_disk_prints_one_clean_line(tmp_path: Path) -> None:
     data = tmp_path / "big.ndjson"
     with data.open("w") as f:
@@ -277,6 +278,11 @@ def test_ingest_on_a_full_disk_prints_one_clean_line(tmp_path: Path) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, (done.returncode, done.stderr[-1500:])
     assert "Traceback" not in done.stderr, done.stderr[-1500:]
+    message = " ".join(done.stderr.split())
+    # The kernel's EFBIG reaches SQLite as an I/O error (ENOSPC would be SQLITE_FULL: "disk full").
+    expected = rf"error: {re.escape(str(db))}: disk I/O error while writing a batch of [\d,]+ observations"
+    assert re.search(expected, message), message
+    assert "nothing half-written (the batch is not stored)" in message and "free space" in message, message
     store = _open(db)
     try:
         assert store.verify_ledger().ok

@@ -235,20 +235,62 @@ def _format(path: Sequence[str | int]) -> str:
     return out
 
 
-def _lines(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], file: str) -> None:
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in seen:
-                raise PlaybookError(f"{file}:{key_node.start_mark.line + 1}", _format((*path, key)), "duplicate key")
-            seen.add(key)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            _lines(value_node, (*path, key), lines, file)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _lines(item, (*path, i), lines, file)
+ALIAS_BUDGET = 10_000
+"""How many nodes YAML aliases may add to a playbook written out in full (see :class:`_Lines`)."""
+
+
+class _Lines:
+    """One walk over the composed playbook: each field's line, duplicate keys, and alias growth.
+
+    PyYAML composes an alias as a second reference to the anchored node, so a few hundred bytes
+    can name an exponentially large tree (the "billion laughs"). Each node is walked once and the
+    nodes aliases add are counted; a playbook past :data:`ALIAS_BUDGET`, or one that refers to
+    itself, is refused before anything expands it. Time and memory stay linear in the file.
+    """
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.lines: dict[PathKey, int] = {}
+        self.sizes: dict[int, int] = {}  # id(node) → nodes it stands for, written out in full
+        self.open: set[int] = set()
+        self.added = 0
+
+    def walk(self, node: yaml.Node, path: PathKey) -> int:
+        key = id(node)
+        if key in self.open:
+            raise _error(self.file, self.lines, path, "a YAML alias refers to a node that contains it")
+        size = self.sizes.get(key)
+        if size is not None:  # a second reference: an alias
+            self.added += size
+            if self.added > ALIAS_BUDGET:
+                raise _error(
+                    self.file,
+                    self.lines,
+                    path,
+                    f"YAML aliases expand the playbook by more than {ALIAS_BUDGET:,} nodes: write the repeated "
+                    "parts out, or use fewer aliases",
+                )
+            return size
+        self.open.add(key)
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        size = 1
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                name = str(key_node.value)
+                if name in seen:
+                    raise PlaybookError(
+                        f"{self.file}:{key_node.start_mark.line + 1}", _format((*path, name)), "duplicate key"
+                    )
+                seen.add(name)
+                self.lines[(*path, name)] = key_node.start_mark.line + 1
+                size += self.walk(key_node, (*path, name)) + self.walk(value_node, (*path, name))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                size += self.walk(item, (*path, i))
+        self.open.discard(key)
+        self.sizes[key] = size
+        return size
 
 
 def _line(lines: dict[PathKey, int], path: Sequence[str | int]) -> int | None:
@@ -321,21 +363,30 @@ def _check_against(playbook: Playbook, agreement: Agreement, file: str, lines: d
 
 def parse_playbook(text: str, agreement: Agreement, *, file: str = "<playbook>") -> Playbook:
     """Parse and check a playbook against ``agreement``; raise :class:`PlaybookError` with the line."""
+    lines: dict[PathKey, int] = {}
     try:
-        # One parse: the node tree gives the lines, and the same tree is constructed into data.
+        # One parse: the node tree gives the lines (walked before anything expands an alias), and
+        # the same tree is constructed into data.
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
-            data: Any = loader.construct_document(node) if node is not None else None
+            data: Any = None
+            if node is not None:
+                walk = _Lines(file)
+                lines = walk.lines
+                walk.walk(node, ())
+                data = loader.construct_document(node)
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{file}:{mark.line + 1}" if mark is not None else file
-        raise PlaybookError(where, "", f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    lines: dict[PathKey, int] = {}
-    if node is not None:
-        _lines(node, (), lines, file)
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise PlaybookError(where, "", f"not valid YAML: {problem}") from None
+    except ValueError as exc:  # PyYAML's scanner on an escape beyond U+10FFFF ("\U100BFCB2")
+        raise PlaybookError(file, "", f"not valid YAML: a value YAML cannot represent ({exc})") from None
+    except RecursionError:
+        raise PlaybookError(file, "", "not valid YAML: nested too deeply") from None
     if not isinstance(data, dict):
         raise PlaybookError(file, "", "a playbook is a YAML mapping with format_version, id, directives, scenarios")
     try:
@@ -372,4 +423,7 @@ def _load_cached(path: str, stamp: int, agreement: Agreement) -> Playbook:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise PlaybookError(path, "", f"cannot read the playbook: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        bad = exc.object[exc.start : exc.start + 1]
+        raise PlaybookError(path, "", f"not UTF-8 text: byte {exc.start} is {bad!r}") from None
     return parse_playbook(text, agreement, file=path)

@@ -12,12 +12,22 @@ root). The first problem in log order is reported, naming what to look at:
 * a stored node that differs from the recomputed one, or is missing: that node and its records;
 * a head whose signature fails: that head;
 * fewer records than the latest head covers: the first missing record.
+
+A store that signs a head in every batch's own transaction (every Truceline store does) audits
+with ``batches_signed=True``, which also checks what that promise implies:
+
+* a record past the latest head was never acknowledged: that record (added, or its head deleted);
+* a record's time (the receipt time of a report, the creation time of a derived record), given
+  as a fourth item, is the time its batch's head was signed, to the millisecond the head keeps:
+  the first record of a batch whose time differs, or the first record that differs from the rest
+  of its batch. The head's signature covers the time, so these times cannot change unseen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -26,7 +36,13 @@ from truceline.ledger.signing import SignedTreeHead, verify_tree_head
 from truceline.ledger.tree import Frontier, NodeReader, should_persist
 from truceline.model import LedgerError
 
-__all__ = ["AuditReport", "audit_log"]
+__all__ = ["AuditItem", "AuditReport", "audit_log"]
+
+AuditItem = tuple[str, bytes, bytes] | tuple[str, bytes, bytes, float | None]
+"""(name, stored bytes, stored leaf hash[, time in epoch seconds]) of one record, in leaf order."""
+
+_SAME_BATCH_S = 1e-6  # the records of one batch share one stored time, exactly
+_MS_SLACK = 0.01  # float rounding of an epoch time in seconds against the signed whole milliseconds
 
 
 @dataclass
@@ -64,27 +80,42 @@ class _Audit:
     """The state of one streaming audit; only its first error is kept."""
 
     def __init__(
-        self, heads: Sequence[SignedTreeHead], public_key: Ed25519PublicKey, stored_nodes: NodeReader | None
+        self,
+        heads: Sequence[SignedTreeHead],
+        public_key: Ed25519PublicKey,
+        stored_nodes: NodeReader | None,
+        batches_signed: bool = False,
     ) -> None:
         self.heads = sorted(heads, key=lambda h: (h.tree_size, h.timestamp_ms))
         self.public_key = public_key
         self.stored_nodes = stored_nodes
+        self.batches_signed = batches_signed
         self.frontier = Frontier()
         self.next_head = 0
         self.heads_checked = 0
         self.first_since_head = ""
         self.error: LedgerError | None = None
+        # The batch since the last head, for the time check: its first record's time, and the
+        # first record whose time differs from that one.
+        self.batch_time: float | None = None
+        self.batch_odd = ""
+        self.odd_time: float | None = None
 
     def fail(self, record: str, reason: str) -> None:
         if self.error is None:
             self.error = LedgerError(record, reason)
 
-    def add(self, name: str, body: bytes, stored_leaf: bytes) -> None:
+    def add(self, name: str, body: bytes, stored_leaf: bytes, time: float | None = None) -> None:
         recomputed = leaf_hash(body)
         if recomputed != stored_leaf:
             self.fail(name, "stored bytes do not match their ledger leaf hash")
         if not self.first_since_head:
             self.first_since_head = name
+            self.batch_time, self.batch_odd = time, ""
+        elif time is not None and not self.batch_odd and not (
+            self.batch_time is not None and abs(time - self.batch_time) <= _SAME_BATCH_S  # (a NaN differs)
+        ):
+            self.batch_odd, self.odd_time = name, time
         for level, index, digest in self.frontier.append(recomputed):
             if self.stored_nodes is not None and should_persist(level):
                 self.check_node(level, index, digest)
@@ -115,7 +146,27 @@ class _Audit:
             if head.tree_size != size or self.frontier.root().hex() != head.root_hash:
                 first = self.first_since_head or _head_name(head)
                 self.fail(first, f"records from here to #{head.tree_size} do not match the {_head_name(head)}")
+            elif self.batches_signed and self.first_since_head:
+                self.check_batch_time(head)
             self.first_since_head = ""
+
+    def check_batch_time(self, head: SignedTreeHead) -> None:
+        """The batch just closed by ``head`` was received (or created) when ``head`` was signed."""
+        if self.batch_time is None:
+            return
+        if not (head.timestamp_ms - _MS_SLACK <= self.batch_time * 1000 < head.timestamp_ms + 1 + _MS_SLACK):
+            self.fail(
+                self.first_since_head,
+                f"its time {_iso(self.batch_time)} is not the time its batch was signed "
+                f"({_iso(head.timestamp_ms / 1000)}, {_head_name(head)})",
+            )
+        elif self.batch_odd:
+            assert self.odd_time is not None
+            self.fail(
+                self.batch_odd,
+                f"its time {_iso(self.odd_time)} differs from the rest of its batch, signed at "
+                f"{_iso(head.timestamp_ms / 1000)} ({_head_name(head)})",
+            )
 
     def finish(self) -> AuditReport:
         size = self.frontier.size
@@ -129,6 +180,12 @@ class _Audit:
                 f"missing: the log holds {size:,} records but a signed tree head covers {remaining[-1].tree_size:,}",
             )
         last_signed = self.heads[-1].tree_size if self.heads else 0
+        if self.batches_signed and size > last_signed:
+            self.fail(
+                self.first_since_head or f"record #{last_signed + 1}",
+                f"no signed tree head covers it or the {size - last_signed:,} record(s) from here to #{size}, "
+                "though the store signs one in every batch's transaction (a record added, or a head deleted)",
+            )
         return AuditReport(
             ok=self.error is None,
             records_checked=size,
@@ -140,16 +197,20 @@ class _Audit:
 
 
 def audit_log(
-    records: Iterable[tuple[str, bytes, bytes]],
+    records: Iterable[AuditItem],
     tree_heads: Sequence[SignedTreeHead],
     public_key: Ed25519PublicKey,
     stored_nodes: NodeReader | None = None,
+    *,
+    batches_signed: bool = False,
 ) -> AuditReport:
-    """Audit a log from its records as (name, stored bytes, stored leaf hash), in leaf order.
+    """Audit a log from its records as (name, stored bytes, stored leaf hash[, time]), in leaf order.
 
     ``tree_heads`` may come in any order; ``stored_nodes``, when given, is the store's node
     table, checked against the nodes the records rebuild. The records are read once, as they
-    come: pass a generator to audit a log larger than memory.
+    come: pass a generator to audit a log larger than memory. ``batches_signed`` says the log's
+    store signs a head in every batch's transaction, at the batch's time (see the module's notes):
+    an unsigned tail is then an error and each record's time, when given, is checked.
 
     >>> from datetime import UTC, datetime
     >>> from truceline.ledger.signing import LedgerKey
@@ -165,9 +226,18 @@ def audit_log(
     >>> print(audit_log(records, [head], key.public_key).first_error)
     record #2: stored bytes do not match their ledger leaf hash
     """
-    audit = _Audit(tree_heads, public_key, stored_nodes)
+    audit = _Audit(tree_heads, public_key, stored_nodes, batches_signed)
     audit.check_heads_at(0)  # heads of the empty tree must sign the empty root
     add = audit.add
-    for name, body, stored_leaf in records:
-        add(name, body, stored_leaf)
+    for item in records:
+        add(*item)
     return audit.finish()
+
+
+def _iso(seconds: float) -> str:
+    if seconds != seconds:
+        return "(not a time)"
+    try:
+        return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
+    except (OverflowError, OSError, ValueError):
+        return f"{seconds!r} s"

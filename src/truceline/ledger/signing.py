@@ -97,18 +97,23 @@ class SignedTreeHead:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> SignedTreeHead:
-        """Read :meth:`to_json`'s document (the ISO time is informative; ``timestamp_ms`` rules)."""
+        """Read :meth:`to_json`'s document (the ISO time is informative; ``timestamp_ms`` rules).
+
+        Anything else is a ValueError: a missing field, or a field of the wrong JSON type (the
+        numbers must be JSON integers, so ``1e999`` or ``27.5`` is refused, never rounded).
+        """
         doc = json.loads(text)
+        if not isinstance(doc, dict):
+            raise ValueError(f"not a signed tree head: a JSON {type(doc).__name__}, not an object")
         try:
-            return cls(
-                tree_size=int(doc["tree_size"]),
-                root_hash=str(doc["root_hash"]),
-                timestamp_ms=int(doc["timestamp_ms"]),
-                key_id=str(doc["key_id"]),
-                signature=str(doc["signature"]),
-            )
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"not a signed tree head: {exc}") from None
+            fields = {name: doc[name] for name in ("tree_size", "root_hash", "timestamp_ms", "key_id", "signature")}
+        except KeyError as exc:
+            raise ValueError(f"not a signed tree head: no field {exc}") from None
+        for name, value in fields.items():
+            kind = int if name in ("tree_size", "timestamp_ms") else str
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise ValueError(f"not a signed tree head: {name} is {value!r}, not a JSON {kind.__name__}")
+        return cls(**fields)
 
 
 def _raw(public_key: Ed25519PublicKey) -> bytes:

@@ -30,6 +30,11 @@ def register_record_type(name: str, cls: type[Record]) -> None:
     _REGISTRY[name] = cls
 
 
+def is_record_type(name: str) -> bool:
+    """Whether records stored under ``name`` can be read back (the type is registered)."""
+    return name in _REGISTRY
+
+
 def parse_record(type_name: str, body: bytes) -> Record:
     cls = _REGISTRY.get(type_name)
     if cls is None:

@@ -1,8 +1,18 @@
 """Row-level checks that feed the ledger audit of a SQLite store.
 
-The Merkle audit proves the bytes; these checks make sure the columns the store *queries*
-(participant, time, position) and the spatial index still say what the bytes say, and that no
-row is missing between two others.
+The Merkle audit proves the bytes; these checks make sure that everything else the store keeps
+is what the bytes and the signed heads say:
+
+* the columns the store *queries* — an observation's participant, source, key, kind, time,
+  position, TLP and sharing group; a record's type, id and version — agree with the stored bytes
+  (a record's version is its place among the versions of its id, in log order), and the spatial
+  index holds each observation in a box that contains it;
+* no row is missing between two others;
+* the receipt and creation times are handed to the audit, which checks them against the signed
+  time of each batch's tree head;
+* the tree-head rows agree with the signed heads they hold (the ``tree_size`` column orders them;
+  the ISO ``timestamp`` is for people but must say what ``timestamp_ms`` says);
+* the stored frontier, which the next batch extends, is the one the records rebuild.
 """
 
 from __future__ import annotations
@@ -13,8 +23,14 @@ from collections.abc import Iterator
 import numpy as np
 from pydantic import ValidationError
 
+from truceline.ledger import AuditReport, SignedTreeHead
 from truceline.model import LedgerError
+from truceline.store._checks import frontier_mismatch as _frontier_mismatch
+from truceline.store._checks import head_rows as _head_rows
+from truceline.store._checks import record_mismatch, seconds
 from truceline.store._common import parse_observation
+
+AuditItem = tuple[str, bytes, bytes, float]
 
 _SLACK = 1e-3  # the R*Tree keeps 32-bit floats, rounded outward; allow for that
 
@@ -56,27 +72,28 @@ class _SpatialIndex:
         return None
 
 
-def observation_items(conn: sqlite3.Connection, problems: list[LedgerError]) -> Iterator[tuple[str, bytes, bytes]]:
+def observation_items(conn: sqlite3.Connection, problems: list[LedgerError]) -> Iterator[AuditItem]:
+    """The observations log for :func:`~truceline.ledger.audit_log`; row problems go to ``problems``."""
     max_seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM observations").fetchone()[0]
     index = _SpatialIndex(conn, int(max_seq), problems)
     expected = 1
     cur = conn.execute(
-        "SELECT seq, participant, source, key, kind, time, lat, lon, tlp, body, leaf_hash "
+        "SELECT seq, participant, source, key, kind, time, lat, lon, tlp, sharing_group, received, body, leaf_hash "
         "FROM observations ORDER BY seq"
     )
-    for seq, participant, source, key, kind, time, lat, lon, tlp, body, lh in cur:
+    for seq, participant, source, key, kind, time, lat, lon, tlp, group, received, body, lh in cur:
         name = f"observation #{seq} ({participant}/{source}/{key})"
         if seq != expected and not problems:
             missing = f"#{expected}" if seq == expected + 1 else f"#{expected}…#{seq - 1}"
             problems.append(LedgerError(f"observation {missing}", f"missing: the sequence jumps to #{seq}"))
         expected = seq + 1
         if not problems:
-            reason = _column_mismatch(bytes(body), participant, source, key, kind, time, lat, lon, tlp)
+            reason = _column_mismatch(bytes(body), participant, source, key, kind, time, lat, lon, tlp, group)
             if reason is None and lat is not None and lon is not None:
                 reason = index.mismatch(seq, lon, lat, time)
             if reason:
                 problems.append(LedgerError(name, reason))
-        yield name, bytes(body), bytes(lh)
+        yield name, bytes(body), bytes(lh), seconds(received)
 
 
 def _column_mismatch(
@@ -89,6 +106,7 @@ def _column_mismatch(
     lat: float | None,
     lon: float | None,
     tlp: str,
+    sharing_group: str | None,
 ) -> str | None:
     try:
         obs = parse_observation(body)
@@ -104,6 +122,8 @@ def _column_mismatch(
         return "indexed time disagrees with the stored bytes"
     if obs.markings.tlp != tlp:
         return "indexed TLP marking disagrees with the stored bytes"
+    if obs.markings.sharing_group != sharing_group:
+        return "indexed sharing group disagrees with the stored bytes"
     loc = obs.location
     if loc is None:
         if lat is not None or lon is not None:
@@ -114,12 +134,34 @@ def _column_mismatch(
     return None
 
 
-def record_items(conn: sqlite3.Connection, problems: list[LedgerError]) -> Iterator[tuple[str, bytes, bytes]]:
+def record_items(conn: sqlite3.Connection, problems: list[LedgerError]) -> Iterator[AuditItem]:
+    """The records log for :func:`~truceline.ledger.audit_log`; row problems go to ``problems``."""
     expected = 1
-    for seq, rtype, rid, version, body, lh in conn.execute(
-        "SELECT seq, type, id, version, body, leaf_hash FROM records ORDER BY seq"
+    # nth: the record's place among the versions of its (type, id) in log order, which its
+    # version must be. The database sorts for it (spilling to disk if need be), not Python.
+    for seq, rtype, rid, version, created, body, lh, nth in conn.execute(
+        "SELECT seq, type, id, version, created, body, leaf_hash, "
+        "ROW_NUMBER() OVER (PARTITION BY type, id ORDER BY seq) FROM records ORDER BY seq"
     ):
-        if seq != expected and not any(p.record.startswith("record") for p in problems):
-            problems.append(LedgerError(f"record #{expected}", f"missing: the sequence jumps to #{seq}"))
+        name = f"record #{seq} ({rtype} {rid} v{version})"
+        if seq != expected and not problems:
+            missing = f"#{expected}" if seq == expected + 1 else f"#{expected}…#{seq - 1}"
+            problems.append(LedgerError(f"record {missing}", f"missing: the sequence jumps to #{seq}"))
         expected = seq + 1
-        yield f"record #{seq} ({rtype} {rid} v{version})", bytes(body), bytes(lh)
+        if not problems:
+            reason = record_mismatch(rtype, rid, version, nth, bytes(body))
+            if reason:
+                problems.append(LedgerError(name, reason))
+        yield name, bytes(body), bytes(lh), seconds(created)
+
+
+def head_rows(conn: sqlite3.Connection, log: str, problems: list[LedgerError]) -> list[SignedTreeHead]:
+    """The signed tree heads of ``log``; a row at odds with the head it holds goes to ``problems``."""
+    rows = conn.execute("SELECT tree_size, body FROM tree_heads WHERE log = ? ORDER BY tree_size", (log,))
+    return _head_rows(rows, problems)
+
+
+def frontier_mismatch(conn: sqlite3.Connection, log: str, report: AuditReport) -> LedgerError | None:
+    """Whether the stored frontier of ``log`` is the one its records rebuild."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"frontier:{log}",)).fetchone()
+    return _frontier_mismatch(log, None if row is None else row[0], report)

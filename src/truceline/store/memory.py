@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 
 from truceline.ledger import (
     LedgerKey,
@@ -85,16 +86,17 @@ class MemoryStore:
                 new_leaves.append(row[LEAF_HASH])
                 seqs.append(seq)
                 inserted += 1
-            head = self._append_log("observations", new_leaves) if new_leaves else self.tree_head()
+            head = self._append_log("observations", new_leaves, now) if new_leaves else self.tree_head()
             return BatchResult(tuple(seqs), inserted, duplicates, tuple(conflicts), head)
 
-    def _append_log(self, log: str, leaves: list[bytes]) -> SignedTreeHead:
+    def _append_log(self, log: str, leaves: list[bytes], now: datetime) -> SignedTreeHead:
+        """Append a batch's leaves and sign its head at ``now``, the batch's receipt or creation time."""
         nodes = self._nodes[log]
         start = self._logs[log].size
         persisted = self._logs[log].append(leaves)
         nodes.put_leaves(start, leaves)
         nodes.put_nodes(persisted)
-        head = self._logs[log].sign(self._clock.now())
+        head = self._logs[log].sign(now)
         self._heads[log].append(head)
         return head
 
@@ -127,6 +129,7 @@ class MemoryStore:
         with self._lock:
             # Serialise everything first: a record that cannot be stored leaves nothing behind.
             prepared = [(record_type(r, type), record_id(r), serialise(r), r) for r in records]
+            now = self._clock.now()
             out: list[StoredRecord] = []
             for rtype, rid, body, record in prepared:
                 versions = self._versions.setdefault((rtype, rid), [])
@@ -135,7 +138,7 @@ class MemoryStore:
                     type=rtype,
                     id=rid,
                     version=len(versions) + 1,
-                    created=self._clock.now(),
+                    created=now,
                     record=record,
                     leaf_hash=leaf_hash(body),
                 )
@@ -144,7 +147,7 @@ class MemoryStore:
                 versions.append(stored.seq)
                 out.append(stored)
             if out:
-                self._append_log("records", [s.leaf_hash for s in out])
+                self._append_log("records", [s.leaf_hash for s in out], now)
             return out
 
     def get_record(self, type: str, id: str, version: int | None = None) -> StoredRecord | None:
@@ -194,18 +197,22 @@ class MemoryStore:
     def verify_ledger(self) -> LedgerVerification:
         result = LedgerVerification()
         obs_items = (
-            (f"observation #{s.seq} ({'/'.join(s.observation.dedup_key)})", body, s.leaf_hash)
+            (f"observation #{s.seq} ({'/'.join(s.observation.dedup_key)})", body, s.leaf_hash, s.received.timestamp())
             for s, body in zip(self._observations, self._bodies, strict=True)
         )
         result.reports["observations"] = audit_log(
-            obs_items, self._heads["observations"], self._key.public_key, self._nodes["observations"]
+            obs_items,
+            self._heads["observations"],
+            self._key.public_key,
+            self._nodes["observations"],
+            batches_signed=True,
         )
         rec_items = (
-            (f"{s.type} {s.id} v{s.version} (#{s.seq})", body, s.leaf_hash)
+            (f"{s.type} {s.id} v{s.version} (#{s.seq})", body, s.leaf_hash, s.created.timestamp())
             for s, body in zip(self._records, self._record_bodies, strict=True)
         )
         result.reports["records"] = audit_log(
-            rec_items, self._heads["records"], self._key.public_key, self._nodes["records"]
+            rec_items, self._heads["records"], self._key.public_key, self._nodes["records"], batches_signed=True
         )
         return result
 

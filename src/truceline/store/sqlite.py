@@ -12,11 +12,18 @@ Why it is built this way:
 * **Fast path first** — a batch is inserted with ``INSERT OR IGNORE``; only when SQLite reports
   fewer rows than sent (a re-send or a conflict) is the batch rolled back to a savepoint and
   replayed row by row to tell duplicates from conflicts.
+* **No ledger state held between writes** — each write reads the next sequence number and the
+  frontier inside its own transaction, and checks the frontier against the latest signed tree
+  head before extending it. An error at any point (even after ``COMMIT`` reached the disk) cannot
+  leave the process out of step with the file, and the store never signs a head over a frontier
+  that was changed behind its back.
+* **Clean write errors** — a full disk or an I/O error during a batch is a :class:`StoreError`
+  naming the database, the batch and the cause, and saying whether the batch is in (it is all or
+  nothing either way).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -35,13 +42,13 @@ from truceline.ledger import (
     leaf_hash,
 )
 from truceline.model import Clock, LedgerError, Record, StoreCorrupt, StoreError, SystemClock
+from truceline.store._checks import first_problem, frontier_value, ledger_state, read_frontier
 from truceline.store._common import (
     from_epoch,
     parse_observation,
     record_id,
     record_type,
     same_report,
-    seq_of,
     serialise,
 )
 from truceline.store._ledgerlog import LedgerLog
@@ -118,14 +125,15 @@ class SQLiteStore:
         try:
             self._conn = self._connect()
             migrate(self._conn)
+        except sqlite3.OperationalError as exc:  # cannot open, full, locked, I/O: not damage
+            raise StoreError(f"{self.path}: cannot open the database: {exc}") from exc
         except sqlite3.DatabaseError as exc:
             raise StoreCorrupt(f"{self.path}: cannot open the database: {exc}") from exc
         if key is None:
             key = LedgerKey.load_or_create(Path(key_path) if key_path else self.path.with_name(self.path.name + ".key"))
         self._key = key
-        self._logs = {name: LedgerLog(name, key, self._load_frontier(name)) for name in ("observations", "records")}
-        self._next_seq = self._scalar("SELECT COALESCE(MAX(seq), 0) FROM observations") + 1
-        self._next_record_seq = self._scalar("SELECT COALESCE(MAX(seq), 0) FROM records") + 1
+        for name in ("observations", "records"):
+            self._read_frontier(self._conn, name)  # an unreadable frontier refuses the store at once
 
     # --- connections ----------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -152,17 +160,51 @@ class SQLiteStore:
         row = self._conn.execute(sql, params).fetchone()
         return int(row[0]) if row and row[0] is not None else 0
 
-    def _load_frontier(self, log: str) -> Frontier:
-        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (f"frontier:{log}",)).fetchone()
-        if row is None:
-            return Frontier()
-        state = json.loads(row[0])
-        return Frontier.from_state(int(state["size"]), [bytes.fromhex(h) for h in state["hashes"]])
+    def _read_frontier(self, conn: sqlite3.Connection, log: str) -> Frontier:
+        """The stored right edge of ``log`` (``meta`` row ``frontier:<log>``), or StoreCorrupt."""
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"frontier:{log}",)).fetchone()
+        return read_frontier(str(self.path), log, None if row is None else row[0])
 
-    @staticmethod
-    def _frontier_row(log: LedgerLog) -> tuple[str, str]:
-        size, hashes = log.frontier.to_state()
-        return (f"frontier:{log.name}", json.dumps({"size": size, "hashes": [h.hex() for h in hashes]}))
+    def _ledger_state(self, log: str) -> tuple[int, LedgerLog]:
+        """Inside the write transaction: the next sequence number and the log to extend.
+
+        Read from the file each time, never kept between writes, and checked before use (see
+        :func:`~truceline.store._checks.ledger_state`).
+        """
+        conn = self._conn
+        table = "observations" if log == "observations" else "records"
+        size = self._scalar(f"SELECT COALESCE(MAX(seq), 0) FROM {table}")
+        frontier = self._read_frontier(conn, log)
+        head = conn.execute(
+            "SELECT tree_size, body FROM tree_heads WHERE log = ? ORDER BY tree_size DESC LIMIT 1", (log,)
+        ).fetchone()
+        return size + 1, ledger_state(str(self.path), log, size, frontier, head, self._key)
+
+    def _write_error(self, exc: sqlite3.Error, table: str, first: int, count: int, noun: str) -> StoreError:
+        """A clean error for a write that failed: the database, the batch, the cause, and whether it is in."""
+        batch = f"a batch of {count:,} {noun}" + (f" (from #{first:,})" if first else "")
+        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF  # the primary result code
+        text = str(exc)
+        if code == sqlite3.SQLITE_FULL or "full" in text:
+            cause, advice = f"disk full while writing {batch} ({text})", "free space and run it again"
+        elif code == sqlite3.SQLITE_IOERR or "I/O" in text:
+            cause = f"disk I/O error while writing {batch} ({text})"
+            advice = "check the disk and its free space, then run it again"
+        else:
+            cause, advice = f"cannot write {batch} ({text})", "run it again"
+        try:  # all or nothing: the batch is in if its first sequence number is
+            stored = first > 0 and self._reader().execute(f"SELECT 1 FROM {table} WHERE seq = ?", (first,)).fetchone()
+        except sqlite3.Error:
+            return StoreError(
+                f"{self.path}: {cause}; whether the batch is in could not be read back (it is all or nothing); "
+                f"{advice}: sending it again stores nothing twice"
+            )
+        if stored:
+            return StoreError(
+                f"{self.path}: {cause}, reported after the batch was committed: it is stored whole; "
+                "sending it again stores nothing twice"
+            )
+        return StoreError(f"{self.path}: {cause}; nothing half-written (the batch is not stored); {advice}")
 
     # --- observations -------------------------------------------------------------------
     def add_observations(self, batch: Sequence[PreparedObservation]) -> BatchResult:
@@ -172,38 +214,39 @@ class SQLiteStore:
         if not rows:
             return BatchResult((), 0, 0, (), self.tree_head())
         with self._lock:
-            received = self._clock.now().timestamp()
-            first = self._next_seq
+            now = self._clock.now()  # the batch's receipt time is the time its tree head is signed
+            received = now.timestamp()
             conn = self._conn
-            log = self._logs["observations"]
-            saved = log.snapshot()
-            conn.execute("BEGIN IMMEDIATE")
+            first = 0
             try:
-                cur = conn.executemany(_INSERT_OBSERVATION, _numbered(first, received, rows))
-                if cur.rowcount == len(rows):
-                    seqs: list[int | None] = list(range(first, first + len(rows)))
-                    new_rows: Sequence[Row] = rows
-                    duplicates, conflicts = 0, list[Conflict]()
-                else:
-                    # Some keys were already taken: undo and replay one by one.
-                    conn.execute("ROLLBACK")
-                    conn.execute("BEGIN IMMEDIATE")
-                    seqs, new_rows, duplicates, conflicts = self._replay(rows)
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    first, log = self._ledger_state("observations")
+                    cur = conn.executemany(_INSERT_OBSERVATION, _numbered(first, received, rows))
+                    if cur.rowcount == len(rows):
+                        seqs: list[int | None] = list(range(first, first + len(rows)))
+                        new_rows: Sequence[Row] = rows
+                        duplicates, conflicts = 0, list[Conflict]()
+                    else:
+                        # Some keys were already taken: undo and replay one by one.
+                        conn.execute("ROLLBACK")
+                        conn.execute("BEGIN IMMEDIATE")
+                        first, log = self._ledger_state("observations")
+                        seqs, new_rows, duplicates, conflicts = self._replay(first, rows)
+                        if new_rows:
+                            conn.executemany(_INSERT_OBSERVATION, _numbered(first, received, new_rows))
+                    head = None
                     if new_rows:
-                        conn.executemany(_INSERT_OBSERVATION, _numbered(first, received, new_rows))
-                inserted = len(new_rows)
-                head = None
-                if new_rows:
-                    self._index_spatially(first, new_rows)
-                    head = self._extend_log(log, [r[LEAF_HASH] for r in new_rows], self._clock.now())
-                conn.execute("COMMIT")
-            except BaseException:
-                log.frontier = saved
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            self._next_seq += inserted
-            return BatchResult(tuple(seqs), inserted, duplicates, tuple(conflicts), head or self.tree_head())
+                        self._index_spatially(first, new_rows)
+                        head = self._extend_log(log, [r[LEAF_HASH] for r in new_rows], now)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise self._write_error(exc, "observations", first, len(rows), "observations") from exc
+            return BatchResult(tuple(seqs), len(new_rows), duplicates, tuple(conflicts), head or self.tree_head())
 
     def _index_spatially(self, first: int, rows: Sequence[Row]) -> None:
         buckets = buckets_of(first, rows)
@@ -220,13 +263,13 @@ class SQLiteStore:
             ((i, *b[1:]) for i, b in zip(ids, buckets, strict=True)),
         )
 
-    def _replay(self, rows: Sequence[Row]) -> tuple[list[int | None], list[Row], int, list[Conflict]]:
+    def _replay(self, first: int, rows: Sequence[Row]) -> tuple[list[int | None], list[Row], int, list[Conflict]]:
         seqs: list[int | None] = []
         new_rows: list[Row] = []
         conflicts: list[Conflict] = []
         duplicates = 0
         in_batch: dict[tuple[str, str, str], tuple[int, bytes]] = {}
-        next_seq = self._next_seq
+        next_seq = first
         for i, row in enumerate(rows):
             k = (row[PARTICIPANT], row[SOURCE], row[KEY])
             found: tuple[int, bytes] | None = in_batch.get(k)
@@ -264,7 +307,10 @@ class SQLiteStore:
             "INSERT OR REPLACE INTO tree_heads (log, tree_size, body) VALUES (?,?,?)",
             (log.name, head.tree_size, head.to_json()),
         )
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", self._frontier_row(log))
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+            (f"frontier:{log.name}", frontier_value(log.frontier)),
+        )
         return head
 
     def _stored_observation(self, row: Sequence[Any]) -> StoredObservation:
@@ -363,7 +409,8 @@ class SQLiteStore:
         return int(row[0])
 
     def max_seq(self) -> int:
-        return self._next_seq - 1
+        row = self._reader().execute("SELECT COALESCE(MAX(seq), 0) FROM observations").fetchone()
+        return int(row[0])
 
     # --- derived records ------------------------------------------------------------------
     def put_record(self, record: Record, *, type: str | None = None) -> StoredRecord:
@@ -375,36 +422,37 @@ class SQLiteStore:
             return []
         with self._lock:
             conn = self._conn
-            log = self._logs["records"]
-            saved = log.snapshot()
-            now = self._clock.now()
-            conn.execute("BEGIN IMMEDIATE")
+            now = self._clock.now()  # the records' creation time is the time their tree head is signed
+            seq = first = 0
             try:
-                latest: dict[tuple[str, str], int] = {}
-                rows, out = [], []
-                seq = self._next_record_seq
-                for rtype, rid, body, record in prepared:
-                    if (rtype, rid) not in latest:
-                        latest[(rtype, rid)] = self._scalar(
-                            "SELECT COALESCE(MAX(version), 0) FROM records WHERE type = ? AND id = ?", (rtype, rid)
-                        )
-                    latest[(rtype, rid)] += 1
-                    lh = leaf_hash(body)
-                    rows.append((seq, rtype, rid, latest[(rtype, rid)], now.timestamp(), body, lh))
-                    out.append(StoredRecord(seq, rtype, rid, latest[(rtype, rid)], now, record, lh))
-                    seq += 1
-                conn.executemany(
-                    "INSERT INTO records (seq, type, id, version, created, body, leaf_hash) VALUES (?,?,?,?,?,?,?)",
-                    rows,
-                )
-                self._extend_log(log, [r[6] for r in rows], now)
-                conn.execute("COMMIT")
-            except BaseException:
-                log.frontier = saved
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            self._next_record_seq = seq
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    first, log = self._ledger_state("records")
+                    latest: dict[tuple[str, str], int] = {}
+                    rows, out = [], []
+                    seq = first
+                    for rtype, rid, body, record in prepared:
+                        if (rtype, rid) not in latest:
+                            latest[(rtype, rid)] = self._scalar(
+                                "SELECT COALESCE(MAX(version), 0) FROM records WHERE type = ? AND id = ?", (rtype, rid)
+                            )
+                        latest[(rtype, rid)] += 1
+                        lh = leaf_hash(body)
+                        rows.append((seq, rtype, rid, latest[(rtype, rid)], now.timestamp(), body, lh))
+                        out.append(StoredRecord(seq, rtype, rid, latest[(rtype, rid)], now, record, lh))
+                        seq += 1
+                    conn.executemany(
+                        "INSERT INTO records (seq, type, id, version, created, body, leaf_hash) VALUES (?,?,?,?,?,?,?)",
+                        rows,
+                    )
+                    self._extend_log(log, [r[6] for r in rows], now)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise self._write_error(exc, "records", first, len(prepared), "records") from exc
         return out
 
     def _stored_record(self, row: Sequence[Any]) -> StoredRecord:
@@ -447,7 +495,10 @@ class SQLiteStore:
 
     def set_cursor(self, name: str, value: int) -> None:
         with self._lock:
-            self._conn.execute("INSERT OR REPLACE INTO cursors (name, value) VALUES (?, ?)", (name, value))
+            try:
+                self._conn.execute("INSERT OR REPLACE INTO cursors (name, value) VALUES (?, ?)", (name, value))
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot save the cursor {name!r} = {value} ({exc})") from exc
 
     # --- ledger ---------------------------------------------------------------------------
     def tree_head(self, log: LogName = "observations") -> SignedTreeHead | None:
@@ -463,13 +514,23 @@ class SQLiteStore:
         return [SignedTreeHead.from_json(r[0]) for r in rows]
 
     def inclusion_proof(self, log: LogName, seq: int, tree_size: int | None = None) -> list[bytes]:
-        size = self._logs[log].size if tree_size is None else tree_size
-        return inclusion_proof(_NodeReader(self._reader(), log), seq - 1, size)
+        conn = self._reader()
+        if tree_size is None:
+            table = "observations" if log == "observations" else "records"
+            tree_size = int(conn.execute(f"SELECT COALESCE(MAX(seq), 0) FROM {table}").fetchone()[0])
+        return inclusion_proof(_NodeReader(conn, log), seq - 1, tree_size)
 
     def consistency_proof(self, log: LogName, size1: int, size2: int) -> list[bytes]:
         return consistency_proof(_NodeReader(self._reader(), log), size1, size2)
 
     def verify_ledger(self) -> LedgerVerification:
+        from truceline.store._sqlite_audit import (
+            frontier_mismatch,
+            head_rows,
+            observation_items,
+            record_items,
+        )
+
         result = LedgerVerification()
         conn = self._connect()  # a private connection: a consistent snapshot for the whole audit
         try:
@@ -481,42 +542,21 @@ class SQLiteStore:
             if problems:
                 result.integrity_errors.extend(problems[:20])
                 return result
-            try:
-                heads = {
-                    log: [
-                        SignedTreeHead.from_json(r[0])
-                        for r in conn.execute("SELECT body FROM tree_heads WHERE log = ? ORDER BY tree_size", (log,))
-                    ]
-                    for log in ("observations", "records")
-                }
-            except (ValueError, KeyError) as exc:
-                result.integrity_errors.append(f"a signed tree head is unreadable: {exc}")
-                return result
-            from truceline.store._sqlite_audit import observation_items, record_items
-
-            checks: list[LedgerError] = []
-            obs_report = audit_log(
-                observation_items(conn, checks),
-                heads["observations"],
-                self._key.public_key,
-                _NodeReader(conn, "observations"),
-            )
-            rec_report = audit_log(
-                record_items(conn, checks),
-                heads["records"],
-                self._key.public_key,
-                _NodeReader(conn, "records"),
-            )
-            for first in checks[:1]:
-                # Our row checks (gaps, columns or index entries that disagree with the bytes)
-                # apply where the Merkle audit found nothing earlier: a record whose own bytes
-                # fail their leaf hash is the more fundamental finding.
-                target = obs_report if first.record.startswith("observation") else rec_report
-                if target.first_error is None or seq_of(first.record) < seq_of(target.first_error.record):
-                    target.ok = False
-                    target.first_error = first
-            result.reports["observations"] = obs_report
-            result.reports["records"] = rec_report
+            for log, items in (("observations", observation_items), ("records", record_items)):
+                rows: list[LedgerError] = []  # the first row that disagrees with its bytes, in log order
+                ledger: list[LedgerError] = []  # tree-head rows and the frontier that disagree with the log
+                heads = head_rows(conn, log, ledger)
+                report = audit_log(
+                    items(conn, rows),
+                    heads,
+                    self._key.public_key,
+                    _NodeReader(conn, log),
+                    batches_signed=True,  # every batch signs its head in its own transaction
+                )
+                frontier = frontier_mismatch(conn, log, report)
+                if frontier is not None:
+                    ledger.append(frontier)
+                result.reports[log] = first_problem(report, rows, ledger)
             return result
         except sqlite3.DatabaseError as exc:
             result.integrity_errors.append(str(exc))

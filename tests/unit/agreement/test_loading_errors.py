@@ -115,6 +115,36 @@ def test_a_duplicate_key_is_refused_rather_than_silently_overwritten(
     assert err.path == "version" and "duplicate key" in err.reason
 
 
+def test_a_few_yaml_aliases_are_allowed(doc: dict[str, Any], write: Write) -> None:
+    # One list object used twice: safe_dump writes it once with an anchor and then an alias.
+    roles = ["party"]
+    doc["participants"][0]["roles"] = doc["participants"][1]["roles"] = roles
+    text = yaml.safe_dump(doc, sort_keys=False)
+    assert "&id001" in text and "*id001" in text
+    assert load_agreement(write(text)).party_ids() == {"UKR", "RUS"}
+
+
+def test_aliases_that_expand_the_document_past_the_budget_are_refused_at_the_alias(write: Write) -> None:
+    # Each level names ten of the one before: 10**5 strings from seven lines.
+    lines = ["format_version: 1", "l0: &l0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, 6)]
+    path = write("\n".join(lines) + "\n")
+    err = _error(path)
+    assert err.file == str(path)
+    assert err.path.startswith("l") and "YAML aliases expand the document by more than 10,000 nodes" in err.reason
+    assert "(line " in err.reason
+
+
+def test_a_yaml_alias_to_its_own_anchor_is_refused(write: Write) -> None:
+    err = _error(write("format_version: 1\nid: &me [1, *me]\n"))
+    assert err.path == "id[1]" and "recursive" in err.reason and "(line 2)" in err.reason
+
+
+def test_a_document_nested_too_deeply_is_a_clean_error(write: Write) -> None:
+    err = _error(write("id: " + "[" * 1500 + "]" * 1500 + "\n"))
+    assert err.path == "" and "nested too deeply" in err.reason and "line 1" in err.reason
+
+
 def test_a_missing_geometry_file_is_named(doc: dict[str, Any], write: Write) -> None:
     doc["contact_line"]["geometry"] = {"file": "nowhere.geojson"}
     err = _error(write(doc))

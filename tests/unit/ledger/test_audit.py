@@ -221,3 +221,65 @@ def test_the_audit_streams_records_without_holding_them() -> None:
         tracemalloc.stop()
     assert report.ok and report.records_checked == n
     assert peak < 1_000_000, peak
+
+
+def build_batches(sizes: list[int], start: datetime = T0) -> tuple[list[tuple[str, bytes, bytes, float]], Log]:
+    """A log written as a store writes it: one head per batch, signed at the batch's time."""
+    key = LedgerKey.generate()
+    frontier, nodes = Frontier(), MemoryNodeStore()
+    items: list[tuple[str, bytes, bytes, float]] = []
+    heads: list[SignedTreeHead] = []
+    for b, size in enumerate(sizes):
+        when = start.replace(second=b, microsecond=123_456)
+        for _ in range(size):
+            i = len(items)
+            body = f'{{"record": {i}}}'.encode()
+            items.append((name(i), body, leaf_hash(body), when.timestamp()))
+            nodes.put_nodes(frontier.extend([items[-1][2]]))
+        heads.append(key.sign_tree_head(frontier.size, frontier.root(), when))
+    nodes.put_leaves(0, [r[2] for r in items])
+    return items, Log([r[:3] for r in items], heads, key, nodes)
+
+
+def test_with_batches_signed_a_store_log_audits_ok_and_times_are_checked() -> None:
+    items, log = build_batches([3, 1, 5])
+    report = audit_log(items, log.heads, log.key.public_key, log.nodes, batches_signed=True)
+    assert report.ok and report.tree_heads_checked == 3, report.summary()
+
+
+def test_with_batches_signed_a_record_past_the_latest_head_is_named() -> None:
+    items, log = build_batches([3, 2])
+    extra = b'{"record": "added"}'
+    items.append(("observation #6 (added)", extra, leaf_hash(extra), items[-1][3]))
+    record, reason = first(audit_log(items, log.heads, log.key.public_key, batches_signed=True))
+    assert record == "observation #6 (added)" and "no signed tree head covers it" in reason
+    # Without the promise, the same log is consistent so far, with one record not yet signed.
+    assert audit_log(items, log.heads, log.key.public_key).records_after_last_head == 1
+
+
+def test_with_batches_signed_a_deleted_latest_head_leaves_its_batch_named() -> None:
+    items, log = build_batches([3, 4])
+    record, reason = first(audit_log(items, log.heads[:1], log.key.public_key, batches_signed=True))
+    assert record == name(3) and "4 record(s) from here to #7" in reason
+
+
+def test_with_batches_signed_a_changed_time_is_named_at_its_record() -> None:
+    items, log = build_batches([4, 4])
+    moved = list(items)
+    moved[5] = (*items[5][:3], items[5][3] + 0.5)  # inside the second batch
+    record, reason = first(audit_log(moved, log.heads, log.key.public_key, batches_signed=True))
+    assert record == name(5) and "differs from the rest of its batch" in reason
+    moved = list(items)
+    moved[4] = (*items[4][:3], items[4][3] - 3600)  # the batch's first record
+    record, reason = first(audit_log(moved, log.heads, log.key.public_key, batches_signed=True))
+    assert record == name(4) and "is not the time its batch was signed" in reason and "size 8" in reason
+    # Every record of a batch moved together still disagrees with the signed head.
+    moved = [(*r[:3], r[3] + 60) if i >= 4 else r for i, r in enumerate(items)]
+    assert first(audit_log(moved, log.heads, log.key.public_key, batches_signed=True))[0] == name(4)
+
+
+def test_a_time_that_is_not_a_number_never_matches() -> None:
+    items, log = build_batches([2, 2])
+    items[3] = (*items[3][:3], float("nan"))
+    record, reason = first(audit_log(items, log.heads, log.key.public_key, batches_signed=True))
+    assert record == name(3) and "not a time" in reason

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -140,3 +141,23 @@ def test_a_missing_public_key_is_rewritten_and_a_foreign_one_refused(tmp_path: P
     )
     with pytest.raises(LedgerError, match="not the public half"):
         LedgerKey.load_or_create(path)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"tree_size": 1e999},  # JSON 1e999 is a float infinity: refused, not an OverflowError
+        {"timestamp_ms": 1.5e12},
+        {"tree_size": True},
+        {"tree_size": "8"},
+        {"root_hash": 0},
+        {"signature": None},
+    ],
+)
+def test_a_field_of_the_wrong_json_type_is_not_a_tree_head(change: dict[str, object]) -> None:
+    head = LedgerKey.generate().sign_tree_head(8, bytes(32), datetime(2026, 3, 1, tzinfo=UTC))
+    doc = {**json.loads(head.to_json()), **change}
+    with pytest.raises(ValueError, match="not a signed tree head"):
+        SignedTreeHead.from_json(json.dumps(doc))
+    with pytest.raises(ValueError, match="not a signed tree head"):
+        SignedTreeHead.from_json("[1, 2]")

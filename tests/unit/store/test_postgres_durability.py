@@ -80,3 +80,52 @@ def test_a_consistent_rewrite_is_caught_by_the_signed_heads(built: tuple[str, Le
     message = first_error(url, key)
     # Named by the smallest signed range that covers it: a persisted ledger node (#33…#48).
     assert "#33…#48" in message or "#41" in message, message
+
+
+def test_a_changed_receipt_time_or_sharing_group_is_named(built: tuple[str, LedgerKey]) -> None:
+    url, key = built
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE observations SET received = received + 3600 WHERE seq = 25")
+    message = first_error(url, key)
+    assert message.startswith("observation #25 ") and "differs from the rest of its batch" in message, message
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE observations SET received = received - 3600, sharing_group = 'x' WHERE seq = 25")
+    message = first_error(url, key)
+    assert message.startswith("observation #25 ") and "sharing group" in message, message
+
+
+def test_the_latest_head_deleted_is_named_and_stops_writes(built: tuple[str, LedgerKey]) -> None:
+    from truceline.model import StoreCorrupt
+
+    url, key = built
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DELETE FROM tree_heads WHERE log = 'observations' AND tree_size = 60")
+    message = first_error(url, key)
+    assert message.startswith("observation #51 ") and "no signed tree head covers it" in message, message
+    store = PostgresStore(url, clock=FixedClock(NOW), key=key)
+    try:
+        with pytest.raises(StoreCorrupt, match="the observations log is not as its last batch left it"):
+            store.add_observations([prepared(100)])
+    finally:
+        store.close()
+
+
+def test_an_altered_frontier_is_named_and_no_head_is_signed_over_it(built: tuple[str, LedgerKey]) -> None:
+    from truceline.model import StoreCorrupt
+
+    url, key = built
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'frontier:observations'").fetchone()
+        assert row is not None
+        state = json.loads(row[0])
+        state["hashes"][0] = "00" * 32
+        conn.execute("UPDATE meta SET value = %s WHERE key = 'frontier:observations'", (json.dumps(state),))
+    message = first_error(url, key)
+    assert message.startswith("ledger frontier of the observations log"), message
+    store = PostgresStore(url, clock=FixedClock(NOW), key=key)
+    try:
+        with pytest.raises(StoreCorrupt, match="does not rebuild the root of the signed tree head of size 60"):
+            store.add_observations([prepared(100)])
+        assert store.max_seq() == 60
+    finally:
+        store.close()
