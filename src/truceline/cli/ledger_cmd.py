@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -18,7 +18,7 @@ from truceline.cli._common import (
     handle_errors,
     opened_store,
 )
-from truceline.model import UsageError
+from truceline.model import StoreCorrupt, UsageError
 
 app = typer.Typer(help="The evidence ledger: an RFC 9162 Merkle log over every stored record.", no_args_is_help=True)
 
@@ -64,11 +64,22 @@ def head(
     """Print the latest signed tree head as JSON."""
     _check_log(log)
     with opened_store(existing_db(db)) as store:
-        sth = store.tree_head(log)
+        sth = _tree_head(store, log, db)
     if sth is None:
         console.print("{}")
         return
     console.print_json(sth.to_json())
+
+
+def _tree_head(store: Any, log: str, db: str) -> Any:
+    """The latest signed tree head; a damaged one is a clear error, never a traceback."""
+    try:
+        return store.tree_head(log)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StoreCorrupt(
+            f"{db}: the latest signed tree head of the {log} log cannot be read ({exc}); "
+            f"run 'truceline ledger verify --db {db}' to find the first altered record"
+        ) from None
 
 
 @app.command()
@@ -83,7 +94,7 @@ def prove(
 
     _check_log(log)
     with opened_store(existing_db(db)) as store:
-        sth = store.tree_head(log)
+        sth = _tree_head(store, log, db)
         if sth is None or seq > sth.tree_size:
             raise UsageError(f"no record #{seq} in the {log} log (size {0 if sth is None else sth.tree_size})")
         if log == "observations":

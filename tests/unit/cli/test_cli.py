@@ -80,6 +80,22 @@ def test_ledger_verify_passes_then_names_a_tampered_record(tmp_path: Path) -> No
     assert "observation #9 (USA/ac-017/acoustic_arrival-0000008)" in bad.output
 
 
+def test_a_damaged_tree_head_is_one_clear_line_for_head_and_prove(tmp_path: Path) -> None:
+    src = write(tmp_path / "a.ndjson", [observation_line(i) for i in range(5)])
+    db = tmp_path / "t.db"
+    assert runner.invoke(app, ["ingest", str(src), "--db", str(db)]).exit_code == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE tree_heads SET body = replace(body, '\"timestamp_ms\": ', '\"timestamp_ms\": 1e72, \"x\": ')"
+        )
+    for args in (["ledger", "head"], ["ledger", "prove", "1"]):
+        result = runner.invoke(app, [*args, "--db", str(db)])
+        assert result.exit_code == 1, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert "tree head of the observations log cannot be read" in result.output, result.output
+        assert "Traceback" not in result.output
+
+
 def test_ledger_prove_prints_a_verified_inclusion_proof(tmp_path: Path) -> None:
     src = write(tmp_path / "a.ndjson", [observation_line(i) for i in range(11)])
     db = tmp_path / "t.db"
