@@ -16,12 +16,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
+from truceline.dashboard import mount_dashboard
 from truceline.ingest import ContextChecks
 from truceline.interop.taxii import add_taxii_routes
 from truceline.model import OBSERVATION_KINDS, Markings, ParticipantId
 from truceline.policy import AccessDenied, ExportRefused, InMemoryAuditLog, NotFoundOrHidden, Policy
 from truceline.server.audit import SQLiteAuditLog
-from truceline.server.auth import PrincipalDep, taxii_principal
+from truceline.server.auth import PrincipalDep, current_principal, taxii_principal
 from truceline.server.ingest import JSON_TYPES, NDJSON_TYPES, IngestRefused, split_body, store_reports, validate_reports
 from truceline.server.reads import (
     RECORD_COLLECTIONS,
@@ -243,6 +244,7 @@ def create_app(settings: ServerSettings, store: Store) -> FastAPI:
         )
 
     add_taxii_routes(app, store, policy, taxii_principal, clock=settings.clock, max_content=settings.max_request_bytes)
+    mount_dashboard(app, store, policy, current_principal, clock=settings.clock)
     return app
 
 

@@ -91,6 +91,28 @@ def test_audit_events_survive_in_the_file_and_only_administrators_read_their_own
     ]
 
 
+def test_the_audit_file_is_hash_chained_and_an_edit_is_named(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "audit.sqlite"
+    log = SQLiteAuditLog(path)
+    for i in range(5):
+        log.record(AuditEvent(NOW, "USA", "alice", "read", f"incidents/INC-{i}", True, i))
+    assert log.verify() is None
+    log.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE audit SET allowed = 0 WHERE n = 3")  # hide that a read was allowed
+    assert SQLiteAuditLog(path).verify() == 3
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE audit SET allowed = 1 WHERE n = 3")
+        conn.execute("DELETE FROM audit WHERE n = 2")  # remove an event altogether
+    assert SQLiteAuditLog(path).verify() == 2
+    reopened = SQLiteAuditLog(tmp_path / "fresh.sqlite")
+    reopened.record(AuditEvent(NOW, "GBR", "bob", "read", "x", True))
+    reopened.close()
+    assert SQLiteAuditLog(tmp_path / "fresh.sqlite").verify() is None  # the chain continues across reopening
+
+
 def test_the_audit_endpoint_shows_an_administrator_its_own_participant_only(tmp_path: Path) -> None:
     log = SQLiteAuditLog(tmp_path / "audit.sqlite")
     mech = Mechanism(audit=log)
