@@ -84,7 +84,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         tokens.close()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API runs an asyncio loop in the main thread while it
+# is open, and every later test that calls asyncio.run() (the NATS bus, act's delivery) would fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip(f"Debian's Chromium ({CHROMIUM}) is not installed")
