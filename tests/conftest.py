@@ -6,6 +6,7 @@ import contextlib
 import copy
 import json
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -123,6 +124,19 @@ def fresh_postgres_database() -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(autouse=True)
+def _dashboard_threads_end_with_their_test() -> Iterator[None]:
+    """Wait (bounded) for the dashboard's background builds a test started.
+
+    FastAPI builds routes under ``warnings.catch_warnings``, which is process-wide: a build thread
+    that outlives its test can turn a warning into an error in whichever test runs next.
+    """
+    yield
+    for thread in threading.enumerate():
+        if thread.name.startswith("dashboard-"):
+            thread.join(timeout=120)
 
 
 @pytest.fixture

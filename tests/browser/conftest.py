@@ -48,6 +48,7 @@ class LiveServer:
     tokens: TokenRegistry
     seeded: Seeded
     audit: InMemoryAuditLog
+    store: SQLiteStore
 
     def token(self, participant: str, *roles: str) -> str:
         secret, _ = self.tokens.issue(participant, roles, subject=f"{participant.lower()}-browser-test")  # type: ignore[arg-type]
@@ -76,7 +77,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port} within {STARTUP_S} s")
         time.sleep(0.05)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", tokens, seeded, audit)
+        yield LiveServer(f"http://127.0.0.1:{port}", tokens, seeded, audit, store)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -106,13 +107,22 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context.set_default_timeout(TIMEOUT_MS)
     pg = context.new_page()
     errors: list[str] = []
+    refused: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Chromium logs every Content-Security-Policy refusal (an inline style, a script, a fetch
+    # elsewhere) as a console error: the dashboard must work with none.
+    pg.on("console", lambda msg: refused.append(msg.text) if csp_refusal(msg.type, msg.text) else None)
     try:
         yield pg
     finally:
         context.close()
     # An uncaught script error is a bug even when the page still looked right.
     assert not errors, f"script errors in {request.node.name}: {errors}"
+    assert not refused, f"Content-Security-Policy refusals in {request.node.name}: {refused}"
+
+
+def csp_refusal(kind: str, text: str) -> bool:
+    return kind == "error" and "Content Security Policy" in text
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -244,6 +244,8 @@ def _assessments(agreement: Agreement) -> list[Assessment]:
 
 ALERT_FOR_UKR = "Heavy artillery in the withdrawal zone (for UKR)"
 TASK_TITLE = "Query both parties on the hotline"
+UKR_TASK = "task-ukr-withdraw"
+UKR_TASK_TITLE = "Confirm the withdrawal of the battery near the line"
 
 
 def _feed() -> list[Alert | DirectiveTask]:
@@ -267,6 +269,19 @@ def _feed() -> list[Alert | DirectiveTask]:
             sector="CL-07",
             issued=DAY2 + timedelta(hours=15),
             deadline=DAY2 + timedelta(hours=21),
+            markings=GREEN,
+            creation_info=CREATED,
+        ),
+        # Addressed to UKR: its reviewer acknowledges it from the feed.
+        DirectiveTask(
+            id=UKR_TASK,
+            activation_id="activation-1",
+            directive="D-WITHDRAW-CONFIRM",
+            title=UKR_TASK_TITLE,
+            owner="UKR",
+            sector="CL-07",
+            issued=DAY2 + timedelta(hours=15, minutes=5),
+            deadline=DAY2 + timedelta(hours=27),
             markings=GREEN,
             creation_info=CREATED,
         ),

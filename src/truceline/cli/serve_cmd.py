@@ -21,6 +21,8 @@ from truceline.model import SystemClock, UsageError
 TOKENS_HELP = "SQLite file of API tokens (kept hashed); created if missing."
 DEFAULT_TOKENS = "truceline.tokens.sqlite"
 DEFAULT_AUDIT = "truceline.audit.sqlite"
+AGREEMENT_HELP = "Agreement YAML served: its participants, the dashboard's map (default: the shipped one)."
+COALITION_HELP = "Coalition YAML for the dashboard's coalition page (docs/guarantee.md; default: the shipped example)."
 ROLE_HELP = "Role: analyst (write), reviewer (review), administrator (tokens, audit), observer (read only). Repeatable."
 
 if TYPE_CHECKING:
@@ -54,7 +56,28 @@ def load_groups(path: str | None) -> tuple[Any, ...]:
         raise UsageError(f"{path}: not JSON: {exc}") from None
 
 
-def build_settings(agreement: str | None, groups: str | None, tokens: str, audit: str, max_request_bytes: int) -> Any:
+def load_coalition_option(path: str | None, agreement: Any) -> Any:
+    """The coalition of ``--coalition``, loaded against the served agreement now (a bad file stops the start).
+
+    Without the option: ``None``, and the dashboard loads the shipped example on first use.
+    """
+    if path is None:
+        return None
+    from truceline.guarantee import load_coalition
+
+    if not os.path.isfile(path):
+        raise UsageError(f"{path}: no such coalition file")
+    return load_coalition(path, agreement)
+
+
+def build_settings(
+    agreement: str | None,
+    groups: str | None,
+    tokens: str,
+    audit: str,
+    max_request_bytes: int,
+    coalition: str | None = None,
+) -> Any:
     """The server's settings from the command's options (opens the token and audit files)."""
     from truceline.policy import PolicyContext
     from truceline.server import ServerSettings, SQLiteAuditLog, TokenRegistry
@@ -64,11 +87,14 @@ def build_settings(agreement: str | None, groups: str | None, tokens: str, audit
         context = PolicyContext.of(sorted(ag.participant_ids()), load_groups(groups))
     except ValueError as exc:
         raise UsageError(f"sharing groups: {exc}") from None
+    loaded = load_coalition_option(coalition, ag)
     return ServerSettings(
         context=context,
         tokens=TokenRegistry(tokens),
         audit=SQLiteAuditLog(audit),
         max_request_bytes=max_request_bytes,
+        agreement=ag,
+        coalition=loaded,
     )
 
 
@@ -85,7 +111,8 @@ def serve(
     ] = "truceline.db",
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
-    agreement: Annotated[str | None, typer.Option(help="Agreement YAML whose participants are served.")] = None,
+    agreement: Annotated[str | None, typer.Option(help=AGREEMENT_HELP)] = None,
+    coalition: Annotated[str | None, typer.Option(help=COALITION_HELP)] = None,
     groups: Annotated[str | None, typer.Option(help="JSON file of sharing groups (id, members, description).")] = None,
     tokens: Annotated[str, typer.Option(envvar="TRUCELINE_TOKENS", help=TOKENS_HELP)] = DEFAULT_TOKENS,
     audit: Annotated[
@@ -103,7 +130,7 @@ def serve(
     from truceline.server import create_app
     from truceline.store import open_store
 
-    settings = build_settings(agreement, groups, tokens, audit, max_request_bytes)
+    settings = build_settings(agreement, groups, tokens, audit, max_request_bytes, coalition)
     store = open_store(database)
     try:
         uvicorn.run(create_app(settings, store), host=host, port=port, log_level="info")

@@ -27,6 +27,8 @@ from starlette.types import Message, Receive, Scope, Send
 
 from truceline.act import register_records
 from truceline.agreement import Agreement, default_agreement
+from truceline.dashboard.coalition import CoalitionCache, NoCoalition
+from truceline.dashboard.directives import AcknowledgeConflict, AcknowledgeRequest, acknowledge_directive
 from truceline.dashboard.geography import GeographyCache
 from truceline.dashboard.review import ReviewConflict, ReviewInvalid, ReviewRequest, review_incident
 from truceline.dashboard.snapshot import DashboardIndex, SnapshotUnavailable
@@ -40,8 +42,9 @@ from truceline.dashboard.views import (
     select_day,
     sensors_view,
 )
+from truceline.guarantee import EXAMPLE_COALITION, Coalition, load_coalition
 from truceline.model import Clock, SystemClock
-from truceline.policy import Policy, Principal
+from truceline.policy import AuditEvent, Policy, Principal
 from truceline.store import Store
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -54,17 +57,25 @@ DAY_CACHE = 8
 _NO_STORE = {"Cache-Control": "no-store", "Vary": "Accept-Encoding, Authorization"}
 RecordId = Annotated[str, PathParam(min_length=1, max_length=200)]
 
-# Scripts only from this server: a token kept in sessionStorage is as safe as the page's scripts.
-# Leaflet positions map panes with inline styles, hence 'unsafe-inline' for styles only.
+# Scripts and styles only from this server, nothing inline: a token kept in sessionStorage is as
+# safe as the page's scripts. Leaflet and the pages set styles through the CSSOM (element.style),
+# which a CSP does not govern; images from data: are Leaflet's and the favicon's.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
 SECURITY_HEADERS = {
-    "content-security-policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-    ),
+    "content-security-policy": PAGE_CSP,
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
     "x-frame-options": "DENY",
 }
+"""Set on every page here; the server adds the rest (``truceline.server.security``) to every response."""
+VENDOR_CACHE = "public, max-age=86400"
+"""Vendored libraries change only with their version: a browser may keep them for a day."""
+PAGE_CACHE = "no-cache"
+"""The dashboard's own pages, scripts and styles: kept, but checked (ETag) on every use, so an
+upgraded server never runs with yesterday's scripts."""
 
 Responses = dict[int | str, dict[str, Any]]
 _JSON_200: Responses = {200: {"content": {"application/json": {"schema": {"type": "object"}}}}}
@@ -74,6 +85,7 @@ _401: Responses = {401: {**_ERR, "description": "missing, invalid, expired or re
 _400: Responses = {400: {**_ERR, "description": "a query parameter the dashboard cannot use"}}
 _404: Responses = {404: {**_ERR, "description": "not found, or not visible to you (the same answer)"}}
 _503: Responses = {503: {**_ERR, "description": "the dashboard is still reading the store; retry shortly"}}
+_NO_COALITION: Responses = {404: {**_ERR, "description": "this server has no coalition to show (the reason is given)"}}
 
 
 class _Pages:
@@ -87,10 +99,14 @@ class _Pages:
         if scope["type"] == "http":
             self._warm()
 
+        cache = VENDOR_CACHE if str(scope.get("path", "")).startswith(f"{PAGES}/vendor/") else PAGE_CACHE
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+                if message.get("status", 200) in (200, 304):
+                    headers.append((b"cache-control", cache.encode()))
                 message["headers"] = headers
             await send(message)
 
@@ -153,18 +169,28 @@ def mount_dashboard(
     *,
     clock: Clock | None = None,
     agreement: Agreement | None = None,
+    coalition: Coalition | None = None,
 ) -> None:
     """Add the dashboard's pages and JSON routes to ``app``.
 
     ``principal`` is the server's authentication dependency (bearer token → :class:`Principal`);
-    ``agreement`` defaults to the shipped one and is loaded on first use, not here.
+    ``agreement`` defaults to the shipped one and is loaded on first use, not here. ``coalition``
+    defaults to the shipped example, loaded against ``agreement`` when the coalition page first
+    asks for it.
     """
     register_records()  # the act stage's activations and directive tasks feed the live feed
     clock = clock if clock is not None else SystemClock()
     index = DashboardIndex(store, clock.now)
     sensors = SensorCache(store)
     days = _DayCache()
-    geography = GeographyCache(lambda: agreement if agreement is not None else default_agreement())
+
+    def served_agreement() -> Agreement:
+        return agreement if agreement is not None else default_agreement()
+
+    geography = GeographyCache(served_agreement)
+    coalitions = CoalitionCache(
+        lambda: coalition if coalition is not None else load_coalition(EXAMPLE_COALITION, served_agreement())
+    )
 
     def warm() -> None:
         index.warm()
@@ -191,10 +217,15 @@ def mount_dashboard(
         # 400, not 422: FastAPI's 422 has its own body shape (a list of field errors).
         return refuse(exc, 400)
 
+    async def no_coalition(_: Request, exc: Exception) -> JSONResponse:
+        return refuse(exc, 404)
+
     app.add_exception_handler(BadQuery, bad_query)
     app.add_exception_handler(SnapshotUnavailable, unavailable)
     app.add_exception_handler(ReviewConflict, conflict)
+    app.add_exception_handler(AcknowledgeConflict, conflict)
     app.add_exception_handler(ReviewInvalid, invalid)
+    app.add_exception_handler(NoCoalition, no_coalition)
 
     @app.get(PAGES, include_in_schema=False)
     def pages_root() -> RedirectResponse:
@@ -206,7 +237,7 @@ def mount_dashboard(
     async def geography_route(request: Request, _: Principal = who_dep) -> Response:
         """The map's fixed layers: base map and the agreement's geometry (GeoJSON; the same for everyone)."""
         body = await run_in_threadpool(geography.gzipped)
-        headers = {"Cache-Control": "private, max-age=3600", "Vary": "Accept-Encoding"}
+        headers = dict(_NO_STORE)  # like every answer under /v1, though it holds no marked record
         if "gzip" in request.headers.get("accept-encoding", ""):
             headers["Content-Encoding"] = "gzip"
         else:
@@ -275,3 +306,42 @@ def mount_dashboard(
     ) -> Response:
         """Review an incident: a new version with your status and preferred solutions (reviewer role)."""
         return _json(request, review_incident(store, policy, who, record_id, decision, clock.now()))
+
+    @app.get(f"{API}/coalition", tags=["dashboard"], responses={**_JSON_200, **_401, **_NO_COALITION})
+    def coalition_route(
+        request: Request,
+        level: Annotated[int, Query(ge=1, le=5, description="warning level under which pledges are counted")] = 1,
+        ceasefire: Annotated[bool, Query(description="whether a cease-fire holds")] = True,
+        ratified_only: Annotated[
+            bool, Query(description="count only guarantors whose ratification is in force")
+        ] = False,
+        who: Principal = who_dep,
+    ) -> Response:
+        """The guarantee's coalition: pledges against requirements, unit posture and breaches, the force plan.
+
+        Pledges are not secret between guarantors: every logged-in participant sees the same document.
+        """
+        document = coalitions.view(level, ceasefire, ratified_only)
+        policy.audit.record(
+            AuditEvent(clock.now(), who.participant, who.subject, "read", "dashboard/coalition", True,
+                       len(document["pledges"]))
+        )
+        return _json(request, document)
+
+    @app.post(
+        f"{API}/directives/{{record_id}}/acknowledge",
+        tags=["dashboard"],
+        responses={
+            **_JSON_200,
+            **_401,
+            **_404,
+            400: {**_ERR, "description": "an unreadable body"},
+            403: {**_ERR, "description": "only the task's owner, as reviewer or analyst, may acknowledge it"},
+            409: {**_ERR, "description": "the task is already acknowledged or done, or blocked"},
+        },
+    )
+    def acknowledge_route(
+        request: Request, record_id: RecordId, body: AcknowledgeRequest, who: Principal = who_dep
+    ) -> Response:
+        """Acknowledge a directive task addressed to your participant: a new version of it (reviewer or analyst)."""
+        return _json(request, acknowledge_directive(store, policy, who, record_id, body, clock.now()))

@@ -131,7 +131,10 @@ def feed_row(record: Record) -> dict[str, Any] | None:
     elif isinstance(record, DirectiveTask):
         body = {"type": "directive", "time": record.issued, "title": record.title or record.directive,
                 "what": record.status, "sector": record.sector, "owner": record.owner,
-                "deadline": record.deadline.isoformat(), "text": record.blocked_by}
+                "deadline": record.deadline.isoformat(), "text": record.blocked_by, "status": record.status,
+                "acknowledged_by": record.acknowledged_by,
+                "acknowledged_at": record.acknowledged_at.isoformat() if record.acknowledged_at else None,
+                "note": record.note}
     else:
         return None
     body["id"] = record.id

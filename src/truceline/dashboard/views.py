@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from truceline.attribute import ACOUSTIC_R50_M, STAGING_CLAUSE
+from truceline.dashboard.directives import may_acknowledge
 from truceline.dashboard.snapshot import Snapshot, Table
 from truceline.model import Markings
 from truceline.policy import MarkedDocument, Policy, Principal
@@ -206,7 +207,11 @@ def feed_view(snapshot: Snapshot, stale: bool, policy: Policy, principal: Princi
     if after is not None:
         mask &= np.array([r["t"] > after for r in feed.rows], dtype=bool)
     rows = np.flatnonzero(mask)[-FEED_LIMIT:][::-1]
-    return {"version": snapshot.version, "stale": stale, "items": _read(policy, principal, "feed", feed, rows)}
+    items = _read(policy, principal, "feed", feed, rows)
+    for item in items:
+        if item.get("type") == "directive":
+            item["may_acknowledge"] = may_acknowledge(policy, principal, item["owner"], item["status"])
+    return {"version": snapshot.version, "stale": stale, "items": items}
 
 
 def incident_view(store: Store, snapshot: Snapshot, policy: Policy, principal: Principal, incident_id: str

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from truceline.dashboard import mount_dashboard
 from truceline.ingest import ContextChecks
@@ -46,6 +47,7 @@ from truceline.server.schemas import (
     RecordPage,
     RecordProblem,
 )
+from truceline.server.security import RateLimit, SecurityHeaders
 from truceline.server.settings import DEFAULT_PAGE, MAX_PAGE, ServerSettings
 from truceline.store import Store
 
@@ -57,6 +59,13 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "not found, or not visible to you (the same answer)"}
 }
 _BAD_QUERY: dict[int | str, dict[str, Any]] = {400: {"model": ErrorBody, "description": "unusable query"}}
+_TOO_MANY: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": ErrorBody,
+        "description": "a rate limit was reached (per token, per address, or of failed authentications); "
+        "`Retry-After` gives the seconds to wait",
+    }
+}
 _INGEST_BODY = {
     "requestBody": {
         "required": True,
@@ -96,9 +105,17 @@ async def _read_capped(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+class _Server(FastAPI):
+    """FastAPI with the security headers outside everything, Starlette's error handler included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        # User middleware sits inside ServerErrorMiddleware, whose 500 would leave without headers.
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def create_app(settings: ServerSettings, store: Store) -> FastAPI:
     """The API over ``store``; the caller keeps ownership of the store and the settings' files."""
-    app = FastAPI(
+    app = _Server(
         # No Swagger/ReDoc pages: they load scripts from a CDN, and servers may be offline.
         docs_url=None,
         redoc_url=None,
@@ -106,6 +123,7 @@ def create_app(settings: ServerSettings, store: Store) -> FastAPI:
         version="1",
         description="Cease-fire monitoring: ingest reports and read incidents, findings, assessments, alerts and "
         "observations, each as far as its markings (TLP 2.0, releasability, sharing groups) allow.",
+        responses=_TOO_MANY,
     )
     policy = Policy(settings.context, audit=settings.audit, clock=settings.clock)
     codec = CursorCodec(settings.cursor_key)
@@ -114,6 +132,8 @@ def create_app(settings: ServerSettings, store: Store) -> FastAPI:
     app.state.tokens = settings.tokens
     app.state.settings = settings
     app.add_middleware(_BodyLimit, limit=settings.max_request_bytes)
+    # Added last, so outermost of the two: a request over its rate is refused before anything is read.
+    app.add_middleware(RateLimit, limits=settings.rate_limits, tokens=settings.tokens, now=settings.monotonic)
     _install_error_handlers(app)
 
     @app.get("/health", response_model=Health, tags=["service"])
@@ -244,7 +264,15 @@ def create_app(settings: ServerSettings, store: Store) -> FastAPI:
         )
 
     add_taxii_routes(app, store, policy, taxii_principal, clock=settings.clock, max_content=settings.max_request_bytes)
-    mount_dashboard(app, store, policy, current_principal, clock=settings.clock)
+    mount_dashboard(
+        app,
+        store,
+        policy,
+        current_principal,
+        clock=settings.clock,
+        agreement=settings.agreement,
+        coalition=settings.coalition,
+    )
     return app
 
 

@@ -2,8 +2,11 @@
 //
 // The token lives in sessionStorage: it is gone when the tab closes and is never put in a URL.
 // Every element is built with textContent, never innerHTML, so no record text can run as script.
+// Styles are set through the CSSOM (element.style), never as a style attribute: the pages' CSP
+// allows no inline style.
 
 const TOKEN_KEY = "truceline.token";
+const MAX_RETRY_AFTER_S = 10;
 export const TOKEN_PATTERN = /^tl_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/;
 
 export const SIDE_COLOURS = { UKR: "#1f5fbf", RUS: "#c0392b", "": "#6b6b6b" };
@@ -72,6 +75,12 @@ export async function api(path, { method = "GET", body, retries = 5 } = {}) {
       await new Promise((r) => setTimeout(r, 1000 * (attempt + 1)));
       continue;
     }
+    // 429: a rate limit; wait as told when that is short, else say so (below).
+    const retryAfter = Number(response.headers.get("Retry-After"));
+    if (response.status === 429 && attempt < 2 && retryAfter > 0 && retryAfter <= MAX_RETRY_AFTER_S) {
+      await new Promise((r) => setTimeout(r, 1000 * retryAfter));
+      continue;
+    }
     let parsed = null;
     try {
       parsed = await response.json();
@@ -93,6 +102,7 @@ export function h(tag, attrs = {}, ...children) {
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === null || value === undefined || value === false) continue;
     if (key === "class") el.className = value;
+    else if (key === "style") el.style.cssText = value;
     else if (key === "dataset") Object.assign(el.dataset, value);
     else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
     else el.setAttribute(key, value === true ? "" : String(value));

@@ -30,7 +30,14 @@ document.getElementById("login-form").addEventListener("submit", async (event) =
     return;
   }
   if (!response.ok) {
-    showMessage(`The server answered ${response.status}; try again.`);
+    let detail = "";
+    try {
+      const body = await response.json();
+      if (body && typeof body.detail === "string") detail = `: ${body.detail}`;
+    } catch (_) {
+      detail = "";
+    }
+    showMessage(`The server answered ${response.status}${detail}. Try again later.`);
     return;
   }
   setToken(token);

@@ -4,7 +4,7 @@
 
 /* global L */
 import {
-  ApiError, LEVEL_COLOURS, api, clear, clearMessages, fmtMetres, fmtP, fmtTime, getToken, h, showMessage,
+  ApiError, LEVEL_COLOURS, api, clear, clearMessages, fmtIso, fmtMetres, fmtP, fmtTime, getToken, h, showMessage,
   sideColour, tlpBadge, toLogin, whoAmI,
 } from "./api.js";
 import { drawGeography, drawWarningBand } from "./basemap.js";
@@ -34,6 +34,8 @@ let staleRetries = 0;
 let noDataSaid = false;
 let feedSeen = new Set();
 let firstFeed = true;
+let feedSignature = null;
+const acknowledged = new Map(); // directive task id → the version this page stored
 
 function alphaOf(p) {
   // Shaded by probability: a sure attribution is solid, a coin toss barely tinted.
@@ -199,23 +201,63 @@ function renderWarnings(ofDay) {
   }
 }
 
+function acknowledgedLine(task) {
+  return h("div", { class: "feed-ack" },
+    `acknowledged by ${task.acknowledged_by} at ${fmtIso(task.acknowledged_at).slice(0, 16)}${task.note ? ` — ${task.note}` : ""}`);
+}
+
+/** The owner's acknowledgement of a directive: a note and a button; the answer replaces them. */
+function acknowledgeForm(it, li) {
+  const note = h("input", { type: "text", class: "ack-note", maxlength: 2000, placeholder: "note (optional)", "aria-label": "note with the acknowledgement" });
+  const button = h("button", { type: "button", class: "ack-button" }, "Acknowledge");
+  const form = h("div", { class: "ack-form" }, note, " ", button);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const result = await api(`/v1/dashboard/directives/${encodeURIComponent(it.id)}/acknowledge`, { method: "POST", body: { note: note.value } });
+      acknowledged.set(it.id, result.task);
+      li.replaceWith(feedItem(it, false)); // drawn again with the acknowledged version
+      showMessage(`Directive acknowledged: "${it.title}" (version ${result.version}).`, "info");
+    } catch (err) {
+      button.disabled = false;
+      if (!(err instanceof ApiError && err.status === 401)) showMessage(`The directive was not acknowledged: ${err.message}`);
+    }
+  });
+  return form;
+}
+
+function feedItem(it, isNew) {
+  // An acknowledgement made here shows at once, before the server's index has caught up.
+  const mine = acknowledged.get(it.id);
+  if (mine && it.status !== mine.status) it = { ...it, status: mine.status, what: mine.status, acknowledged_by: mine.acknowledged_by, acknowledged_at: mine.acknowledged_at, note: mine.note, may_acknowledge: false };
+  const li = h("li", { class: `feed-${it.type}${isNew ? " feed-new" : ""}`, dataset: { id: it.id, status: it.status || "" } },
+    h("span", { class: "feed-time" }, fmtTime(it.t)), " ", h("span", { class: "feed-type" }, it.type), " ",
+    tlpBadge(it.tlp), h("div", { class: "feed-title" }, it.title),
+    h("div", { class: "feed-meta" }, [it.sector, it.what, it.owner ? `owner ${it.owner}` : null, it.deadline ? `due ${it.deadline.slice(0, 16).replace("T", " ")}` : null, it.text].filter(Boolean).join(" · ")));
+  if (it.type === "directive" && it.acknowledged_by) li.append(acknowledgedLine(it));
+  else if (it.may_acknowledge) li.append(acknowledgeForm(it, li));
+  return li;
+}
+
 async function pollFeed() {
   try {
     const feed = await api("/v1/dashboard/feed");
-    const tab = clear(document.getElementById("tab-feed"));
-    let fresh = 0;
-    const list = h("ul", { class: "feed", id: "feed-list" });
-    for (const it of feed.items) {
-      const isNew = !firstFeed && !feedSeen.has(it.id);
-      if (isNew) fresh++;
-      list.append(h("li", { class: `feed-${it.type}${isNew ? " feed-new" : ""}` },
-        h("span", { class: "feed-time" }, fmtTime(it.t)), " ", h("span", { class: "feed-type" }, it.type), " ",
-        tlpBadge(it.tlp), h("div", { class: "feed-title" }, it.title),
-        h("div", { class: "feed-meta" }, [it.sector, it.what, it.owner ? `owner ${it.owner}` : null, it.deadline ? `due ${it.deadline.slice(0, 16).replace("T", " ")}` : null, it.text].filter(Boolean).join(" · "))));
-      feedSeen.add(it.id);
+    // Redrawn only when something changed, so that a note being typed is not wiped.
+    const signature = JSON.stringify(feed.items.map((it) => [it.id, it.status, it.may_acknowledge]));
+    if (signature !== feedSignature) {
+      feedSignature = signature;
+      const tab = clear(document.getElementById("tab-feed"));
+      let fresh = 0;
+      const list = h("ul", { class: "feed", id: "feed-list" });
+      for (const it of feed.items) {
+        const isNew = !firstFeed && !feedSeen.has(it.id);
+        if (isNew) fresh++;
+        list.append(feedItem(it, isNew));
+        feedSeen.add(it.id);
+      }
+      tab.append(feed.items.length ? list : h("p", { class: "hint" }, "No alert, activation or directive you may see."));
+      document.getElementById("feed-count").textContent = fresh ? `+${fresh}` : String(feed.items.length);
     }
-    tab.append(feed.items.length ? list : h("p", { class: "hint" }, "No alert, activation or directive you may see."));
-    document.getElementById("feed-count").textContent = fresh ? `+${fresh}` : String(feed.items.length);
     firstFeed = false;
     // New records in the store: refresh the map when it shows the latest day.
     if (data && feed.version !== data.version && !state.day) loadDay(true);
