@@ -22,6 +22,7 @@ from truceline.policy.principals import (
     PrincipalRole,
     SharingGroup,
 )
+from truceline.policy.rowsecurity import RowSecuredStore, reading_as_requester
 
 __all__ = [
     "MECHANISM",
@@ -42,7 +43,9 @@ __all__ = [
     "PolicyError",
     "Principal",
     "PrincipalRole",
+    "RowSecuredStore",
     "SharingGroup",
     "derived_markings",
     "not_found_or_hidden",
+    "reading_as_requester",
 ]

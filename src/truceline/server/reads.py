@@ -6,7 +6,7 @@ store positions, and a bare position would tell a client how many hidden reports
 it can see.
 
 When the store is PostgreSQL, each read below also runs as the requester in the database
-(:meth:`PostgresStore.reading_as`): row-level security there is a second wall behind the policy,
+(:func:`truceline.policy.reading_as_requester`): row-level security there is a second wall behind the policy,
 which still filters everything exactly as it would without it.
 """
 
@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 
 import numpy as np
 from cryptography.fernet import Fernet, InvalidToken
 
 from truceline.model import Markings, ObservationBase, Record
-from truceline.policy import MarkedDocument, MarkingsTable, Policy, Principal
+from truceline.policy import MarkedDocument, MarkingsTable, Policy, Principal, reading_as_requester
 from truceline.server.schemas import ObservationPage, RecordPage
 from truceline.store import ObservationQuery, Store, StoredRecord
-from truceline.store.postgres import PostgresStore
 
 RECORD_COLLECTIONS: dict[str, str] = {
     "incidents": "incident",
@@ -38,18 +36,6 @@ _SCAN_CHUNK = 2_000
 
 class BadCursor(ValueError):
     """A cursor this server did not issue (or issued under another key)."""
-
-
-@contextmanager
-def _as_requester(store: Store, policy: Policy, principal: Principal) -> Iterator[None]:
-    """On PostgreSQL, read as the principal under row-level security; elsewhere, nothing to do."""
-    if not isinstance(store, PostgresStore):
-        yield
-        return
-    context = policy.context
-    participant = principal.participant if context.is_participant(principal.participant) else None
-    with store.reading_as(participant, context.acting_groups(principal)):
-        yield
 
 
 def marked(record: Record) -> MarkedDocument:
@@ -74,7 +60,7 @@ def list_records(
     sector: str | None = None,
 ) -> RecordPage:
     """One page of the latest versions of ``collection`` the principal may see."""
-    with _as_requester(store, policy, principal):
+    with reading_as_requester(store, policy, principal):
         stored = list(store.records(RECORD_COLLECTIONS[collection]))
     if sector is not None:
         # Safe only because ``sector`` carries no field marking of its own: a filter on a
@@ -91,7 +77,7 @@ def read_record(
     store: Store, policy: Policy, principal: Principal, collection: str, record_id: str
 ) -> dict[str, object]:
     """One record, or the same :class:`NotFoundOrHidden` for a missing and a hidden one."""
-    with _as_requester(store, policy, principal):
+    with reading_as_requester(store, policy, principal):
         stored = store.get_record(RECORD_COLLECTIONS[collection], record_id)
     document = marked(stored.record) if stored is not None else None
     return policy.read(principal, f"{collection}/{record_id}", document)
@@ -151,7 +137,7 @@ def list_observations(
     shown: list[MarkedDocument] = []
     last_seq = after
     more = False
-    with _as_requester(store, policy, principal):
+    with reading_as_requester(store, policy, principal):
         for seq, obs in _scan(store, query):
             if not policy.visible(principal, obs.markings):
                 continue
@@ -168,7 +154,7 @@ def read_observation(
     store: Store, policy: Policy, principal: Principal, participant: str, source: str, key: str
 ) -> dict[str, object]:
     """One observation by its permanent identity; missing and hidden look the same."""
-    with _as_requester(store, policy, principal):
+    with reading_as_requester(store, policy, principal):
         stored = store.get_observation(participant, source, key)
     ref = f"observation/{participant}/{source}/{key}"
     if stored is None:

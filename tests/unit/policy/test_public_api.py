@@ -23,7 +23,7 @@ def test_public_surface_is_pinned() -> None:
             "PRINCIPAL_ROLES", "ROLE_ACTIONS", "TLP_LEVELS", "AccessDenied", "Action", "AuditEvent", "AuditLog",
             "ExportRefused", "InMemoryAuditLog", "MarkedDocument", "MarkingsTable", "NotFoundOrHidden", "Policy",
             "PolicyContext", "PolicyError", "Principal", "PrincipalRole", "SharingGroup", "not_found_or_hidden",
-            "MECHANISM", "derived_markings",
+            "MECHANISM", "derived_markings", "RowSecuredStore", "reading_as_requester",
         ]
     )  # fmt: skip
     for name in policy.__all__:

@@ -25,13 +25,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import NOW, POSTGRES_ADMIN_URL, fresh_postgres_database, observation_dict
+from truceline.interop.taxii._objects import collection_objects
 from truceline.ledger import LedgerKey
 from truceline.model import CreationInfo, FixedClock, Incident, Markings, ObservationRef, observation_adapter
-from truceline.policy import MarkingsTable, NotFoundOrHidden, Policy, PolicyContext, Principal, SharingGroup
+from truceline.policy import (
+    MarkingsTable,
+    NotFoundOrHidden,
+    Policy,
+    PolicyContext,
+    Principal,
+    SharingGroup,
+    reading_as_requester,
+)
 from truceline.policy.columns import BoolArray
 from truceline.policy.rules import participant_sees
 from truceline.server import reads
-from truceline.server.reads import _as_requester
 from truceline.store import ObservationQuery, PreparedObservation
 from truceline.store.postgres import PostgresStore
 
@@ -126,7 +134,7 @@ def test_reads_for_a_principal_return_exactly_what_the_policy_allows(world: Worl
     policy = Policy(CONTEXT)
     expected_obs = {k for k, m in world.observations.items() if sees(CONTEXT, principal, m)}
     expected_inc = [rid for rid, m in world.incidents.items() if sees(CONTEXT, principal, m)]
-    with _as_requester(store, policy, principal):  # what the server's read paths enter
+    with reading_as_requester(store, policy, principal):  # what the server's read paths enter
         got_obs = [s.observation.key for s in store.observations()]
         counted = store.count_observations()
         paged = [s.observation.key for s in store.observations(ObservationQuery(after_seq=100, limit=50))]
@@ -195,6 +203,21 @@ def test_the_server_read_paths_hold_even_when_the_policy_forgets_to_filter(world
         else:
             with pytest.raises(NotFoundOrHidden):
                 reads.read_observation(store, policy, principal, "USA", "ac-017", key)
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS[::4], ids=lambda p: f"{p.participant}-{'+'.join(p.sharing_groups)}")
+def test_taxii_collections_hold_even_when_the_policy_forgets_to_filter(world: World, principal: Principal) -> None:
+    # TAXII reads records through the same second wall as the API's lists.
+    store, policy = world.store, ForgetfulPolicy(CONTEXT)
+    for group in GROUPS:
+        expected = sorted(
+            rid for rid, m in world.incidents.items() if m.sharing_group == group and sees(CONTEXT, principal, m)
+        )
+        objects = collection_objects(store, policy, principal, group, f"taxii/collections/{group}")
+        shown = sorted(
+            o["extensions"][next(iter(o["extensions"]))]["record"]["id"] for _, o in objects if o["type"] == "incident"
+        )
+        assert shown == expected, group
 
 
 def reader_select(url: str, sql: str, settings: dict[str, str] | None = None) -> list[tuple[Any, ...]]:
@@ -310,7 +333,7 @@ def test_generated_markings_rls_equals_participant_sees(
     store.put_records([incident(rid, m) for rid, m in zip(ids, markings, strict=True)])
     policy = Policy(context)
     for principal in who:
-        with _as_requester(store, policy, principal):
+        with reading_as_requester(store, policy, principal):
             got_obs = [s.observation.key for s in store.observations(ObservationQuery(after_seq=first_obs))]
             got_inc = [r.id for r in store.records("incident", after_seq=before)]
         expected = [i for i, m in enumerate(markings) if sees(context, principal, m)]
@@ -364,7 +387,7 @@ def test_a_plain_owner_writes_and_reads_everything_and_its_readers_only_theirs(
         assert len(list(store.records("incident"))) == len(all_m)
         policy = Policy(CONTEXT)
         usa = Principal(participant="USA", sharing_groups=("G1",))
-        with _as_requester(store, policy, usa):
+        with reading_as_requester(store, policy, usa):
             got = {s.observation.key for s in store.observations()}
             incidents = {r.id for r in store.records("incident")}
         assert got == {k for k, m in items.items() if sees(CONTEXT, usa, m)}

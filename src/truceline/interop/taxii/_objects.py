@@ -10,7 +10,7 @@ import numpy as np
 from truceline.interop.stix._common import fixed_objects, markings_definition, participant_identity
 from truceline.interop.stix.export import EXPORTERS
 from truceline.model import Markings
-from truceline.policy import MarkedDocument, MarkingsTable, Policy, Principal
+from truceline.policy import MarkedDocument, MarkingsTable, Policy, Principal, reading_as_requester
 from truceline.store import Store, StoredRecord
 
 EXPORTED_TYPES = ("incident", "finding")
@@ -26,11 +26,12 @@ def collection_objects(
     """
     added: dict[str, tuple[datetime, dict[str, Any]]] = {}
     for record_type in EXPORTED_TYPES:
-        stored: list[StoredRecord] = [
-            s
-            for s in store.records(record_type)
-            if getattr(s.record, "markings", None) is not None and s.record.markings.sharing_group == group  # type: ignore[attr-defined]
-        ]
+        with reading_as_requester(store, policy, principal):  # the database's wall behind the policy's
+            stored: list[StoredRecord] = [
+                s
+                for s in store.records(record_type)
+                if getattr(s.record, "markings", None) is not None and s.record.markings.sharing_group == group  # type: ignore[attr-defined]
+            ]
         markings: list[Markings] = [s.record.markings for s in stored]  # type: ignore[attr-defined]
         mask = policy.visible_mask(principal, MarkingsTable.from_markings(markings))
         rows = [int(i) for i in np.flatnonzero(mask)]

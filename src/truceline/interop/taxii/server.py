@@ -219,20 +219,39 @@ def add_taxii_routes(
     MatchType = Annotated[list[str] | None, Query(alias="match[type]", max_length=300)]
     Text = Annotated[str | None, Query(max_length=64)]
 
-    @app.get(f"{API_ROOT}/collections/{{cid}}/objects/", tags=tags, response_class=TaxiiResponse, responses=_REFUSALS)
-    def get_objects(
-        request: Request,
-        principal: Who,
-        cid: CollectionId,
-        added_after: Text = None,
-        limit: Limit = 100,
-        next: Text = None,
-        match_id: MatchId = None,
-        match_type: MatchType = None,
-    ) -> TaxiiResponse:
-        _check_accept(request)
-        rows, more, end = page(principal, cid, added_after, limit, next, match_id or (), match_type or ())
-        return envelope(rows, more, end, manifest=False)
+    def listing(*, manifest: bool) -> Callable[..., TaxiiResponse]:
+        """The objects or the manifest endpoint: the same filters and paging, two shapes of answer."""
+
+        def route(
+            request: Request,
+            principal: Who,
+            cid: CollectionId,
+            added_after: Text = None,
+            limit: Limit = 100,
+            next: Text = None,
+            match_id: MatchId = None,
+            match_type: MatchType = None,
+        ) -> TaxiiResponse:
+            _check_accept(request)
+            rows, more, end = page(principal, cid, added_after, limit, next, match_id or (), match_type or ())
+            return envelope(rows, more, end, manifest=manifest)
+
+        return route
+
+    app.get(
+        f"{API_ROOT}/collections/{{cid}}/objects/",
+        tags=tags,
+        response_class=TaxiiResponse,
+        responses=_REFUSALS,
+        name="get_objects",
+    )(listing(manifest=False))
+    app.get(
+        f"{API_ROOT}/collections/{{cid}}/manifest/",
+        tags=tags,
+        response_class=TaxiiResponse,
+        responses=_REFUSALS,
+        name="get_manifest",
+    )(listing(manifest=True))
 
     @app.get(
         f"{API_ROOT}/collections/{{cid}}/objects/{{object_id}}/",
@@ -248,21 +267,6 @@ def add_taxii_routes(
         if not rows:
             raise HTTPException(404, "the object was not found or is not visible to you")
         return envelope(rows, more, end, manifest=False)
-
-    @app.get(f"{API_ROOT}/collections/{{cid}}/manifest/", tags=tags, response_class=TaxiiResponse, responses=_REFUSALS)
-    def get_manifest(
-        request: Request,
-        principal: Who,
-        cid: CollectionId,
-        added_after: Text = None,
-        limit: Limit = 100,
-        next: Text = None,
-        match_id: MatchId = None,
-        match_type: MatchType = None,
-    ) -> TaxiiResponse:
-        _check_accept(request)
-        rows, more, end = page(principal, cid, added_after, limit, next, match_id or (), match_type or ())
-        return envelope(rows, more, end, manifest=True)
 
     @app.post(
         f"{API_ROOT}/collections/{{cid}}/objects/",
