@@ -139,6 +139,32 @@ class Context:
             creation_info=self.creation_info(note),
         )
 
+    def finding_on(
+        self,
+        obs: ObservationBase,
+        *,
+        clause_id: str,
+        side: str | None,
+        confidence: float,
+        kind: str,
+        description: str,
+        location: Location | None,
+    ) -> Finding:
+        """A finding that rests on one observation alone (a refusal, a denial, a stray visit):
+        anchored on it, its one piece of evidence citing it, seen at its time."""
+        ref = ref_of(obs)
+        return self.finding(
+            clause_id=clause_id,
+            anchor=ref_text(ref),
+            side=side,
+            confidence=confidence,
+            evidence=[Evidence(kind=kind, description=description, refs=(ref,))],
+            sources=[obs],
+            first_seen=obs.time,
+            last_seen=obs.time,
+            location=location,
+        )
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from truceline.geo import geodesic_distance_m
-from truceline.model import Evidence, Finding, MovementDenial
-from truceline.verify._common import Context, ref_of, ref_text
+from truceline.model import Finding, MovementDenial
+from truceline.verify._common import Context
 
 __all__ = ["FREEDOM_OF_MOVEMENT", "movement_findings"]
 
@@ -32,22 +32,14 @@ def movement_findings(
             what = f"the area around {dest.lat:.4f} N {dest.lon:.4f} E ({km:.1f} km on, {sector})"
         reason = f"; reason given: {d.reason_given}" if d.reason_given else ""
         out.append(
-            ctx.finding(
+            ctx.finding_on(
+                d,
                 clause_id=FREEDOM_OF_MOVEMENT,
-                anchor=ref_text(ref_of(d)),
                 side=d.denied_by,
                 confidence=0.95,
-                evidence=[
-                    Evidence(
-                        kind="movement_denial",
-                        description=f"{d.participant} monitors ({d.source}) turned back by {d.denied_by}; "
-                        f"{what} went unobserved{reason}",
-                        refs=(ref_of(d),),
-                    )
-                ],
-                sources=[d],
-                first_seen=d.time,
-                last_seen=d.time,
+                kind="movement_denial",
+                description=f"{d.participant} monitors ({d.source}) turned back by {d.denied_by}; "
+                f"{what} went unobserved{reason}",
                 location=d.location,
             )
         )

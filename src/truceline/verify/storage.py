@@ -171,43 +171,27 @@ def _missing(ctx: Context, ep: _Episode) -> Finding:
 
 
 def _denied(ctx: Context, site: StorageSite, v: StorageSiteVisit) -> Finding:
-    return ctx.finding(
+    return ctx.finding_on(
+        v,
         clause_id=FREEDOM_OF_MOVEMENT,
-        anchor=ref_text(ref_of(v)),
         side=site.party,
         confidence=0.95,
-        evidence=[
-            Evidence(
-                kind="storage_visit_refused",
-                description=f"inspectors refused access to storage site {site.id} ({site.name}); "
-                f"its inventory of {len(site.serials())} serials went unverified",
-                refs=(ref_of(v),),
-            )
-        ],
-        sources=[v],
-        first_seen=v.time,
-        last_seen=v.time,
+        kind="storage_visit_refused",
+        description=f"inspectors refused access to storage site {site.id} ({site.name}); "
+        f"its inventory of {len(site.serials())} serials went unverified",
         location=point_location(site.lon, site.lat, site.radius_m),
     )
 
 
 def _undeclared_site(ctx: Context, v: StorageSiteVisit) -> Finding:
-    return ctx.finding(
+    return ctx.finding_on(
+        v,
         clause_id=DECLARATIONS,
-        anchor=ref_text(ref_of(v)),
         side=None,
         confidence=0.9,
-        evidence=[
-            Evidence(
-                kind="undeclared_site",
-                description=f"a visit to site {v.site_id!r}, which no declaration lists "
-                f"({len(v.serials_present)} serials present)",
-                refs=(ref_of(v),),
-            )
-        ],
-        sources=[v],
-        first_seen=v.time,
-        last_seen=v.time,
+        kind="undeclared_site",
+        description=f"a visit to site {v.site_id!r}, which no declaration lists "
+        f"({len(v.serials_present)} serials present)",
         location=v.location,
     )
 
