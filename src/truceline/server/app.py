@@ -34,6 +34,7 @@ from truceline.server.reads import (
     read_observation,
     read_record,
 )
+from truceline.server.report_route import add_report_route
 from truceline.server.schemas import (
     AuditEntry,
     AuditPage,
@@ -263,6 +264,7 @@ def create_app(settings: ServerSettings, store: Store) -> FastAPI:
             ]
         )
 
+    add_report_route(app, store, policy, lambda: settings.agreement, settings.clock)
     add_taxii_routes(app, store, policy, taxii_principal, clock=settings.clock, max_content=settings.max_request_bytes)
     mount_dashboard(
         app,
