@@ -1,9 +1,10 @@
 """A small mechanism on the real contact line for the browser tests: two days of records, all stages.
 
 Incidents sit on the shipped contact line (their side is the controlled area they fall in), with
-the acoustic reports behind them, findings (a withdrawal breach and a checked claim), warning
-assessments and a feed. Most records are TLP:GREEN for everyone; a few are marked for one party
-only, so that the tests can show each participant sees exactly its share.
+the acoustic reports behind them, findings (a withdrawal breach and a checked claim), the assess
+stage's warning assessments with its escalation fits (over a simulated fire history) and a feed.
+Most records are TLP:GREEN for everyone; a few are marked for one party only, so that the tests
+can show each participant sees exactly its share.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+
 from truceline.act import DirectiveTask
 from truceline.agreement import Agreement
+from truceline.assess import FireEvents, assess_days
 from truceline.geo import to_lonlat
 from truceline.model import (
     AcousticArrival,
@@ -20,7 +24,6 @@ from truceline.model import (
     Assessment,
     Attribution,
     CreationInfo,
-    Driver,
     ErrorEllipse,
     Evidence,
     Finding,
@@ -30,6 +33,7 @@ from truceline.model import (
     ObservationRef,
     Origin,
 )
+from truceline.sim.hawkes import HawkesParams, simulate_hawkes
 from truceline.store import PreparedObservation, Store
 
 DAY1 = datetime(2026, 9, 1, tzinfo=UTC)
@@ -218,28 +222,44 @@ def _findings(agreement: Agreement) -> list[Finding]:
     ]
 
 
+ESCALATING = "CL-07"
+"""A sector whose fire feeds on itself (retaliation both ways); its assessments are released to UKR only."""
+QUIET = "CL-03"
+"""A sector with fire that answers little."""
+FIRE_FROM = DAY1 - timedelta(days=22)
+ESCALATION_PARAMS = {
+    # Hawkes parameters per sector (events per hour, α[i][j]: j triggers i, decay per hour); type 0 is UKR's fire.
+    ESCALATING: HawkesParams(mu=(0.4, 0.4), alpha=((0.2, 0.35), (0.4, 0.2)), beta=0.8),
+    QUIET: HawkesParams(mu=(0.5, 0.5), alpha=((0.1, 0.05), (0.05, 0.1)), beta=0.8),
+}
+
+
+def fire_history() -> FireEvents:
+    """Three weeks of simulated fire in two sectors, up to the end of DAY2 (the escalation model's input).
+
+    It is not stored as incidents (some 1,800 of them would slow every test); the assess stage
+    fits it, and its assessments are what the dashboard reads.
+    """
+    rng = np.random.default_rng(2026)
+    horizon_h = (DAY2 + timedelta(days=1) - FIRE_FROM).total_seconds() / 3600.0
+    times, sectors, p_ukr = [], [], []
+    for sector, params in ESCALATION_PARAMS.items():
+        events = simulate_hawkes(params, horizon_h, rng)
+        times.append(FIRE_FROM.timestamp() + events.t * 3600.0)
+        sectors.append(np.full(len(events.t), sector))
+        p_ukr.append(np.where(events.type == 0, 0.9, 0.1))
+    return FireEvents(np.concatenate(times), np.concatenate(sectors).astype(np.str_), np.concatenate(p_ukr))
+
+
 def _assessments(agreement: Agreement) -> list[Assessment]:
-    out = []
-    sectors = [s.id for s in agreement.sectors if s.kind == "contact_line"]
-    for day in (DAY1, DAY2):
-        for k, sector in enumerate(sectors):
-            level = 1 + (k + (day is DAY2)) % 4
-            out.append(
-                Assessment(
-                    id=f"assessment:{sector}:{day.date().isoformat()}",
-                    sector=sector,
-                    day=day.date().isoformat(),
-                    warning_level=level,
-                    p_offensive_7d=0.02 * level,
-                    p_offensive_14d=0.03 * level,
-                    branching_ratio=0.3,
-                    drivers=(Driver(indicator="fire_trend", value=1.2, baseline=0.8, contribution=0.4,
-                                    description="fire incidents (fire_trend)"),),
-                    markings=GREEN,
-                    creation_info=CREATED,
-                )
-            )
-    return out
+    """The assess stage's own assessments of every sector over the timeline's 14 days to DAY2.
+
+    With no reports, the stage marks them for the mechanism alone; here they are marked as if they
+    rested on TLP:GREEN reports, except the escalating sector's, which rest on one released to UKR.
+    """
+    first = (DAY2 - timedelta(days=13)).date()
+    records = assess_days(agreement, first, DAY2.date(), [], fire_history(), data_start=FIRE_FROM.date())
+    return [a.model_copy(update={"markings": FOR_UKR if a.sector == ESCALATING else GREEN}) for a in records]
 
 
 ALERT_FOR_UKR = "Heavy artillery in the withdrawal zone (for UKR)"

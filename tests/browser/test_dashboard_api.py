@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.unit.policy import reference
+from truceline.dashboard.geography import feature_count
 from truceline.model import (
     AcousticArrival,
     Alert,
@@ -195,11 +196,42 @@ def test_review_is_for_reviewers_who_may_see_the_incident(mech: Mech) -> None:
     assert page["history"][1]["creation_info"]["participant"] == "TUR"
 
 
-def test_every_list_leaves_an_audit_event_with_its_size(mech: Mech) -> None:
+def test_every_list_leaves_a_read_event_with_who_and_its_size(mech: Mech) -> None:
+    """Every list a dashboard route returns is one ``read`` audit event: participant, subject, number returned.
+
+    The timeline's and the day list's figures are aggregates: a ``count`` event each.
+    """
+    headers = mech.headers("GBR")
     before = len(mech.audit.events)
-    body = mech.client.get("/v1/dashboard/day", params={"day": "2026-09-02"}, headers=mech.headers("GBR")).json()
-    events = [e for e in mech.audit.events[before:] if e.ref == "dashboard/incidents"]
-    assert [(e.participant, e.action, e.returned) for e in events] == [("GBR", "count", len(body["incidents"]["id"]))]
+    get = mech.client.get
+    day = get("/v1/dashboard/day", params={"day": "2026-09-02"}, headers=headers).json()
+    feed = get("/v1/dashboard/feed", headers=headers).json()
+    sensors = get("/v1/dashboard/sensors", params={"day": "2026-09-02"}, headers=headers).json()
+    force = get("/v1/dashboard/force", headers=headers).json()
+    coalition = get("/v1/dashboard/coalition", headers=headers).json()
+    geography = get("/v1/dashboard/geography", headers=headers).json()
+    events = [e for e in mech.audit.events[before:] if e.ref.startswith("dashboard/")]
+    assert all(e.participant == "GBR" and (e.subject or "").startswith("t (token ") and e.allowed for e in events)
+    reads = {e.ref: e.returned for e in events if e.action == "read"}
+    # A sensor is read once per marking among its sampled reports, then merged into one line.
+    assert 0 < len(sensors["sensors"]) <= reads.pop("dashboard/sensors")
+    assert reads == {
+        "dashboard/incidents": len(day["incidents"]["id"]),
+        "dashboard/findings": len(day["findings"]["id"]),
+        "dashboard/assessments": len(day["assessments"]),
+        "dashboard/feed": len(feed["items"]),
+        "dashboard/force": len(force["units"]),
+        "dashboard/coalition/units": len(coalition["units"]),
+        "dashboard/coalition": len(coalition["pledges"]),
+        "dashboard/geography": feature_count(geography),
+    }
+    assert reads["dashboard/incidents"] > 0 and reads["dashboard/force"] > 0 and reads["dashboard/geography"] > 400
+    counts = {e.ref: e.returned for e in events if e.action == "count"}
+    assert counts == {
+        "dashboard/incident-days": sum(d["incidents"] for d in day["days"]),
+        "dashboard/timeline": sum(c[-1] for c in day["timeline"]["cells"]),
+    }
+    assert {e.action for e in events} == {"read", "count"}
 
 
 def test_bad_queries_get_clear_messages(mech: Mech) -> None:

@@ -3,9 +3,11 @@
 The document is built from the guarantee stage's own functions — :func:`~truceline.guarantee.gap_table`,
 :func:`~truceline.guarantee.posture` and :func:`~truceline.guarantee.run_force_plan` — over a
 coalition file (``truceline serve --coalition``; by default the shipped example), loaded against
-the agreement the server serves. Pledges are not secret between guarantors in this model, so the
-view holds no marked record and every logged-in participant gets the same document; the route
-still needs a token and leaves an audit event, like every other read.
+the agreement the server serves. Pledges are not secret between guarantors in this model, so they
+carry no markings and every logged-in participant gets the same ones; the route still needs a
+token and leaves an audit event, like every other read. Unit positions pass the policy layer
+with the markings the verify stage gives a posture breach (:func:`posture_markings`), on the
+coalition page and on the main map's force layer (:func:`force_view`) alike.
 
 Building it is cheap once the coalition is loaded (a few milliseconds for 90 pledges and 60
 months of force plan), except the exclusion band's edge (a buffer of the whole contact line),
@@ -14,6 +16,7 @@ which is drawn once per process and kept.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 from collections.abc import Callable
@@ -33,7 +36,8 @@ from truceline.guarantee import (
     ratification_table,
     run_force_plan,
 )
-from truceline.model import UsageError
+from truceline.model import Markings, UsageError
+from truceline.policy import MarkedDocument, Policy, Principal
 
 SIMPLIFY_M = 500.0
 """Douglas–Peucker tolerance (theatre metres) for the min-distance line: it is drawn, not measured."""
@@ -79,8 +83,93 @@ def _situation(level: int, ceasefire: bool, ratified_only: bool) -> Situation:
     return Situation(ceasefire=ceasefire, warning_level=level, ratified_only=ratified_only)
 
 
-def coalition_view(coalition: Coalition, exclusion: dict[str, Any], situation: Situation) -> dict[str, Any]:
-    """Everything the coalition page draws, for one situation (warning level, cease-fire, ratification)."""
+def posture_markings(participant: str) -> Markings:
+    """A unit position's markings: the contributing nation declared it, and every participant may read it.
+
+    The coalition file carries no markings; these are the ones the verify stage gives a posture
+    breach (:func:`truceline.verify.reassurance.reassurance_findings`), so a position and its
+    finding reach the same readers. A principal that is no current participant sees none.
+    """
+    return Markings(tlp="green", originator=participant)
+
+
+def unit_rows(coalition: Coalition) -> list[dict[str, Any]]:
+    """Every unit's planned and (where reported) actual position, checked by :func:`~truceline.guarantee.posture`."""
+    return [
+        {
+            "unit": r.unit.id,
+            "name": r.unit.name,
+            "participant": r.unit.participant,
+            "capability": r.unit.capability,
+            "basing": r.unit.basing,
+            "which": r.which,
+            "lon": r.position.lon,
+            "lat": r.position.lat,
+            "place": r.position.place,
+            "reported": r.position.reported.isoformat() if r.position.reported else None,
+            "distance_km": _finite(r.distance_km),
+            "on_ukraine": r.on_ukraine,
+            "in_basing_area": r.in_basing_area,
+            "range_km": r.unit.range_km,
+            "status": r.status,
+            "breaches": [{"clause": f.clause_id, "reason": f.reason, "text": f.clause_text} for f in r.findings],
+        }
+        for r in posture(coalition)
+    ]
+
+
+def visible_units(policy: Policy, principal: Principal, collection: str, units: list[dict[str, Any]]
+                  ) -> list[dict[str, Any]]:
+    """The unit positions ``principal`` may read (:meth:`Policy.read_many`: one audited read with their number)."""
+    documents = [MarkedDocument(posture_markings(u["participant"]), u) for u in units]
+    return policy.read_many(principal, collection, documents)
+
+
+def _breaches(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"unit": u["unit"], "participant": u["participant"], "which": u["which"], "place": u["place"], **b}
+        for u in units
+        for b in u["breaches"]
+    ]
+
+
+def force_view(coalition: Coalition, exclusion: dict[str, Any], units: list[dict[str, Any]]) -> dict[str, Any]:
+    """The reassurance force's posture for the main map: ``units`` (already through the policy) and the rules.
+
+    Each unit's status is ``breach`` when a position breaks a clause, ``deployed`` when a position
+    was reported, else ``planned`` (declared, not yet reported).
+    """
+    rf = coalition.agreement.reassurance_force
+    by_unit: dict[str, list[dict[str, Any]]] = {}
+    for u in units:
+        by_unit.setdefault(u["unit"], []).append(u)
+    status: dict[str, str] = {}
+    for unit, rows in by_unit.items():
+        if any(r["breaches"] for r in rows):
+            status[unit] = "breach"
+        elif any(r["which"] == "actual" for r in rows):
+            status[unit] = "deployed"
+        else:
+            status[unit] = "planned"
+    counts = {k: sum(1 for v in status.values() if v == k) for k in ("deployed", "planned", "breach")}
+    return {
+        "coalition": {"id": coalition.id, "title": coalition.title, "as_of": coalition.as_of.isoformat()},
+        "min_distance_km": rf.min_distance_km,
+        "basing_oblasts": list(rf.basing_oblasts),
+        "contributors": list(rf.contributors),
+        "min_distance_line": exclusion,
+        "units": [{**u, "unit_status": status[u["unit"]]} for u in units],
+        "summary": {"units": len(status), **counts},
+        "breaches": _breaches(units),
+    }
+
+
+def coalition_view(coalition: Coalition, exclusion: dict[str, Any], situation: Situation,
+                   units: list[dict[str, Any]]) -> dict[str, Any]:
+    """Everything the coalition page draws, for one situation (warning level, cease-fire, ratification).
+
+    ``units`` are the unit positions the asker may read (:func:`visible_units`).
+    """
     agreement = coalition.agreement
     gaps = gap_table(coalition, situation)
     names = {p.id: p.name for p in agreement.participants}
@@ -104,27 +193,6 @@ def coalition_view(coalition: Coalition, exclusion: dict[str, Any], situation: S
             "versions": len(coalition.versions[p.id]),
         }
         for p in coalition.pledges(include_withdrawn=True)
-    ]
-    rows = posture(coalition)
-    units: list[dict[str, Any]] = [
-        {
-            "unit": r.unit.id,
-            "name": r.unit.name,
-            "participant": r.unit.participant,
-            "capability": r.unit.capability,
-            "basing": r.unit.basing,
-            "which": r.which,
-            "lon": r.position.lon,
-            "lat": r.position.lat,
-            "place": r.position.place,
-            "reported": r.position.reported.isoformat() if r.position.reported else None,
-            "distance_km": _finite(r.distance_km),
-            "on_ukraine": r.on_ukraine,
-            "in_basing_area": r.in_basing_area,
-            "status": r.status,
-            "breaches": [{"clause": f.clause_id, "reason": f.reason, "text": f.clause_text} for f in r.findings],
-        }
-        for r in rows
     ]
     rf = agreement.reassurance_force
     return {
@@ -181,11 +249,7 @@ def coalition_view(coalition: Coalition, exclusion: dict[str, Any], situation: S
             "min_distance_line": exclusion,
         },
         "units": units,
-        "breaches": [
-            {"unit": u["unit"], "participant": u["participant"], "which": u["which"], "place": u["place"], **b}
-            for u in units
-            for b in u["breaches"]
-        ],
+        "breaches": _breaches(units),
         "force_plan": _force_plan(coalition, situation),
     }
 
@@ -255,6 +319,8 @@ class CoalitionCache:
         self._lock = threading.Lock()
         self._loaded: tuple[Coalition, dict[str, Any]] | None = None
         self._problem: str | None = None
+        self._units: list[dict[str, Any]] | None = None
+        self._warming = False
 
     def get(self) -> tuple[Coalition, dict[str, Any]]:
         with self._lock:
@@ -268,6 +334,31 @@ class CoalitionCache:
                 raise NoCoalition(f"this server has no coalition to show: {self._problem}")
             return self._loaded
 
-    def view(self, level: int, ceasefire: bool, ratified_only: bool) -> dict[str, Any]:
+    def warm(self) -> None:
+        """Load the coalition and check its positions in the background (once), so the map's first ask is quick."""
+        with self._lock:
+            if self._warming:
+                return
+            self._warming = True
+
+        def load() -> None:
+            with contextlib.suppress(NoCoalition):  # the routes say why, when asked
+                self.units()
+
+        threading.Thread(target=load, name="dashboard-coalition", daemon=True).start()
+
+    def units(self) -> list[dict[str, Any]]:
+        """Every unit position, checked once (positions change only with the coalition file)."""
+        coalition, _ = self.get()
+        with self._lock:
+            if self._units is None:
+                self._units = unit_rows(coalition)
+            return self._units
+
+    def view(self, level: int, ceasefire: bool, ratified_only: bool, units: list[dict[str, Any]]) -> dict[str, Any]:
         coalition, exclusion = self.get()
-        return coalition_view(coalition, exclusion, _situation(level, ceasefire, ratified_only))
+        return coalition_view(coalition, exclusion, _situation(level, ceasefire, ratified_only), units)
+
+    def force(self, units: list[dict[str, Any]]) -> dict[str, Any]:
+        coalition, exclusion = self.get()
+        return force_view(coalition, exclusion, units)

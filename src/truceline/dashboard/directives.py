@@ -21,7 +21,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from truceline.act import DirectiveTask, acknowledge
-from truceline.policy import AccessDenied, Action, AuditEvent, MarkedDocument, Policy, Principal
+from truceline.policy import AccessDenied, Action, AuditEvent, MarkedDocument, Policy, Principal, reading_as_requester
 from truceline.store import Store
 
 TYPE = "directivetask"
@@ -57,7 +57,8 @@ def acknowledge_directive(
 ) -> dict[str, object]:
     """Store the acknowledged version of ``task_id`` and return it as the requester may see it."""
     ref = f"directives/{task_id}"
-    stored = store.get_record(TYPE, task_id)
+    with reading_as_requester(store, policy, principal):  # a hidden record reads as missing
+        stored = store.get_record(TYPE, task_id)
     task = stored.record if stored is not None else None
     markings = task.markings if isinstance(task, DirectiveTask) else None
     action: Action = next((a for a in ACTING if policy.may(principal, a)), "review")

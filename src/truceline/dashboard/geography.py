@@ -162,6 +162,12 @@ def build_geography(agreement: Agreement) -> dict[str, Any]:
     }
 
 
+def feature_count(doc: dict[str, Any]) -> int:
+    """The features of a geography document: every list's items and every single feature."""
+    return sum(len(v) if isinstance(v, list) else 1 for v in doc.values()
+               if isinstance(v, list) or (isinstance(v, dict) and v.get("type") == "Feature"))
+
+
 class GeographyCache:
     """The geography document of one agreement, built on first use and kept gzip-compressed.
 
@@ -173,6 +179,7 @@ class GeographyCache:
         self._load = load
         self._lock = threading.Lock()  # held for the whole build
         self._body: bytes | None = None
+        self._features = 0
         self._flag = threading.Lock()  # held for an instant: warm() runs on the event loop
         self._started = False
 
@@ -190,4 +197,10 @@ class GeographyCache:
                 doc = build_geography(self._load())
                 raw = json.dumps(doc, separators=(",", ":")).encode("utf-8")
                 self._body = gzip.compress(raw, compresslevel=6, mtime=0)
+                self._features = feature_count(doc)
             return self._body
+
+    def features(self) -> int:
+        """How many features (shapes, places, sites) the document holds: the size its audit event records."""
+        self.gzipped()
+        return self._features

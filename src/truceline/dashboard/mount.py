@@ -27,7 +27,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from truceline.act import register_records
 from truceline.agreement import Agreement, default_agreement
-from truceline.dashboard.coalition import CoalitionCache, NoCoalition
+from truceline.dashboard.coalition import CoalitionCache, NoCoalition, visible_units
 from truceline.dashboard.directives import AcknowledgeConflict, AcknowledgeRequest, acknowledge_directive
 from truceline.dashboard.geography import GeographyCache
 from truceline.dashboard.review import ReviewConflict, ReviewInvalid, ReviewRequest, review_incident
@@ -35,6 +35,7 @@ from truceline.dashboard.snapshot import DashboardIndex, SnapshotUnavailable
 from truceline.dashboard.views import (
     BadQuery,
     SensorCache,
+    audit_read,
     day_view,
     feed_view,
     incident_view,
@@ -44,7 +45,7 @@ from truceline.dashboard.views import (
 )
 from truceline.guarantee import EXAMPLE_COALITION, Coalition, load_coalition
 from truceline.model import Clock, SystemClock
-from truceline.policy import AuditEvent, Policy, Principal
+from truceline.policy import Policy, Principal
 from truceline.store import Store
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -195,6 +196,7 @@ def mount_dashboard(
     def warm() -> None:
         index.warm()
         geography.warm()
+        coalitions.warm()
 
     app.state.dashboard = index
     # A default, not an Annotated alias: annotations are strings here, resolved in module scope.
@@ -234,9 +236,15 @@ def mount_dashboard(
     app.mount(PAGES, _Pages(warm), name="dashboard")
 
     @app.get(f"{API}/geography", tags=["dashboard"], responses={**_JSON_200, **_401})
-    async def geography_route(request: Request, _: Principal = who_dep) -> Response:
+    async def geography_route(request: Request, who: Principal = who_dep) -> Response:
         """The map's fixed layers: base map and the agreement's geometry (GeoJSON; the same for everyone)."""
-        body = await run_in_threadpool(geography.gzipped)
+
+        def read() -> bytes:
+            body = geography.gzipped()
+            audit_read(policy, who, "dashboard/geography", geography.features(), clock.now())
+            return body
+
+        body = await run_in_threadpool(read)
         headers = dict(_NO_STORE)  # like every answer under /v1, though it holds no marked record
         if "gzip" in request.headers.get("accept-encoding", ""):
             headers["Content-Encoding"] = "gzip"
@@ -253,7 +261,7 @@ def mount_dashboard(
         """One day's incidents, findings, warnings and the timeline around it, as far as you may see them."""
         wanted = parse_day(day)
         snapshot, stale = index.current()
-        selection = select_day(snapshot, policy, who, wanted, clock.now().date())
+        selection = select_day(snapshot, policy, who, wanted, clock.now())
         key = (snapshot.version, stale, selection.digest())
         body = days.get(key)
         if body is None:
@@ -319,14 +327,22 @@ def mount_dashboard(
     ) -> Response:
         """The guarantee's coalition: pledges against requirements, unit posture and breaches, the force plan.
 
-        Pledges are not secret between guarantors: every logged-in participant sees the same document.
+        Pledges are not secret between guarantors: every logged-in participant sees the same ones. Unit
+        positions pass the policy layer, as on the map's force layer.
         """
-        document = coalitions.view(level, ceasefire, ratified_only)
-        policy.audit.record(
-            AuditEvent(clock.now(), who.participant, who.subject, "read", "dashboard/coalition", True,
-                       len(document["pledges"]))
-        )
+        units = visible_units(policy, who, "dashboard/coalition/units", coalitions.units())
+        document = coalitions.view(level, ceasefire, ratified_only, units)
+        audit_read(policy, who, "dashboard/coalition", len(document["pledges"]), clock.now())
         return _json(request, document)
+
+    @app.get(f"{API}/force", tags=["dashboard"], responses={**_JSON_200, **_401, **_NO_COALITION})
+    def force_route(request: Request, who: Principal = who_dep) -> Response:
+        """The reassurance force's posture for the map: unit positions you may read, their status, the rules.
+
+        Each position carries the markings the verify stage gives a posture breach (TLP:GREEN, the
+        contributing nation as originator): every current participant reads them.
+        """
+        return _json(request, coalitions.force(visible_units(policy, who, "dashboard/force", coalitions.units())))
 
     @app.post(
         f"{API}/directives/{{record_id}}/acknowledge",

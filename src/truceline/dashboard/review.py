@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from truceline.model import Incident
-from truceline.policy import MarkedDocument, Policy, Principal
+from truceline.policy import MarkedDocument, Policy, Principal, reading_as_requester
 from truceline.store import Store
 
 AGENT = "truceline.dashboard.review"
@@ -49,7 +49,8 @@ def review_incident(
 ) -> dict[str, object]:
     """Store the reviewed version and return it as the reviewer may see it."""
     ref = f"incidents/{incident_id}"
-    stored = store.get_record("incident", incident_id)
+    with reading_as_requester(store, policy, principal):  # a hidden record reads as missing
+        stored = store.get_record("incident", incident_id)
     record = stored.record if stored is not None else None
     markings = record.markings if isinstance(record, Incident) else None
     policy.check_action(principal, "review", ref, markings)

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from truceline.act import Activation, DirectiveTask
 from truceline.model import Alert, Assessment, Finding, Incident, Location, Markings, Record
 from truceline.policy import MarkingsTable
+from truceline.report import escalation_of
 from truceline.store import Store
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ def assessment_row(a: Assessment) -> dict[str, Any]:
         "p7": round(a.p_offensive_7d, 4),
         "p14": round(a.p_offensive_14d, 4),
         "branching": None if a.branching_ratio is None else round(a.branching_ratio, 3),
+        "escalation": escalation_of(a),
         "drivers": [
             {"indicator": d.indicator, "value": round(d.value, 3), "contribution": round(d.contribution, 3),
              "description": d.description}

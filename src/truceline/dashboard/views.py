@@ -3,10 +3,12 @@
 Two gates are used, as elsewhere in Truceline:
 
 - the day's lists (thousands of incidents and findings) are chosen with
-  :meth:`Policy.visible_mask` — one vectorised pass over the markings — and each list leaves one
-  :meth:`Policy.count` audit event with the number of records returned, exactly as the daily
-  report does (``report._view.Viewer.keep``). Asking :meth:`Policy.read_many` to copy 20,000 rows
-  one by one would cost a second of the two the page may take, and would decide the same;
+  :meth:`Policy.visible_mask` — one vectorised pass over the markings, as the daily report does
+  (``report._view.Viewer.keep``) — and each list leaves one ``read`` audit event in the policy's
+  log with who asked and the number of records returned (:func:`audit_read`), the event
+  :meth:`Policy.read_many` would leave. Asking ``read_many`` to copy 20,000 rows one by one would
+  cost a second of the two the page may take, and would decide the same. The timeline's counts
+  and the list of days are aggregates: they leave a :meth:`Policy.count` event;
 - single records, their reports and versions, and the feed go through :meth:`Policy.read` and
   :meth:`Policy.read_many` like the ``/v1`` routes.
 
@@ -31,7 +33,7 @@ from truceline.attribute import ACOUSTIC_R50_M, STAGING_CLAUSE
 from truceline.dashboard.directives import may_acknowledge
 from truceline.dashboard.snapshot import Snapshot, Table
 from truceline.model import Markings
-from truceline.policy import MarkedDocument, Policy, Principal
+from truceline.policy import AuditEvent, MarkedDocument, Policy, Principal, reading_as_requester
 from truceline.store import ObservationQuery, Store
 
 TIMELINE_DAYS = 14
@@ -91,11 +93,21 @@ def _read(policy: Policy, principal: Principal, collection: str, table: Table, r
     return policy.read_many(principal, collection, [_doc(table, int(i)) for i in rows])
 
 
-def _visible(policy: Policy, principal: Principal, collection: str, table: Table, where: NDArray[np.bool_]
-             ) -> NDArray[np.intp]:
-    """Rows selected by ``where`` that ``principal`` may read; one audited count of them."""
+def audit_read(policy: Policy, principal: Principal, ref: str, returned: int, now: datetime) -> None:
+    """One ``read`` audit event for a list the policy chose with a mask, with who asked and how many.
+
+    :meth:`Policy.read_many` writes the same event when it passes rows one by one; the day's lists
+    are chosen with one vectorised :meth:`Policy.visible_mask` instead (see the module's note), so
+    their event is written here, to the policy's own audit log.
+    """
+    policy.audit.record(AuditEvent(now, principal.participant, principal.subject, "read", ref, True, returned))
+
+
+def _visible(policy: Policy, principal: Principal, collection: str, table: Table, where: NDArray[np.bool_],
+             now: datetime) -> NDArray[np.intp]:
+    """Rows selected by ``where`` that ``principal`` may read; one audited read of them."""
     rows = np.flatnonzero(policy.visible_mask(principal, table.table) & where)
-    policy.count(principal, f"dashboard/{collection}", table.table, where=where)
+    audit_read(policy, principal, f"dashboard/{collection}", int(rows.size), now)
     return rows
 
 
@@ -125,24 +137,29 @@ class DaySelection:
         return h.digest()
 
 
-def select_day(snapshot: Snapshot, policy: Policy, principal: Principal, day: date | None, today: date
+def select_day(snapshot: Snapshot, policy: Policy, principal: Principal, day: date | None, now: datetime
                ) -> DaySelection:
-    """Decide (and audit) what ``principal`` sees of ``day``: the latest visible day when ``day`` is None."""
+    """Decide (and audit) what ``principal`` sees of ``day``: the latest visible day when ``day`` is None.
+
+    The lists (incidents, findings, assessments with their escalation fits) each leave a ``read``
+    event with the number of rows; the timeline's and the day list's figures are aggregates and
+    leave a ``count`` event (:meth:`Policy.count`), also with the number counted.
+    """
     inc = snapshot.incidents
     visible = policy.visible_mask(principal, inc.table)
     policy.count(principal, "dashboard/incident-days", inc.table)
     if day is None:
         seen = inc.first_day[visible]
-        day = date.fromordinal(int(seen.max())) if seen.size else today
+        day = date.fromordinal(int(seen.max())) if seen.size else now.date()
     d = day.toordinal()
     fnd, asm = snapshot.findings, snapshot.assessments
     policy.count(principal, "dashboard/timeline", inc.table, where=_window(inc, d))
     return DaySelection(
         day=day,
         visible=visible,
-        incidents=_visible(policy, principal, "incidents", inc, inc.first_day == d),
-        findings=_visible(policy, principal, "findings", fnd, (fnd.first_day <= d) & (fnd.last_day >= d)),
-        assessments=_visible(policy, principal, "assessments", asm, _window(asm, d)),
+        incidents=_visible(policy, principal, "incidents", inc, inc.first_day == d, now),
+        findings=_visible(policy, principal, "findings", fnd, (fnd.first_day <= d) & (fnd.last_day >= d), now),
+        assessments=_visible(policy, principal, "assessments", asm, _window(asm, d), now),
     )
 
 
@@ -207,7 +224,7 @@ def feed_view(snapshot: Snapshot, stale: bool, policy: Policy, principal: Princi
     if after is not None:
         mask &= np.array([r["t"] > after for r in feed.rows], dtype=bool)
     rows = np.flatnonzero(mask)[-FEED_LIMIT:][::-1]
-    items = _read(policy, principal, "feed", feed, rows)
+    items = _read(policy, principal, "dashboard/feed", feed, rows)
     for item in items:
         if item.get("type") == "directive":
             item["may_acknowledge"] = may_acknowledge(policy, principal, item["owner"], item["status"])
@@ -217,42 +234,44 @@ def feed_view(snapshot: Snapshot, stale: bool, policy: Policy, principal: Princi
 def incident_view(store: Store, snapshot: Snapshot, policy: Policy, principal: Principal, incident_id: str
                   ) -> dict[str, Any]:
     """Everything behind one incident that ``principal`` may see; a hidden one is the same 404 as a missing one."""
-    stored = store.get_record("incident", incident_id)
-    document = MarkedDocument(stored.record.markings, stored.record.model_dump(mode="json")) if stored else None  # type: ignore[attr-defined]
-    body = policy.read(principal, f"incidents/{incident_id}", document)
-    assert stored is not None  # policy.read raised for a missing one
+    # On PostgreSQL every read below also runs as the requester, under row-level security.
+    with reading_as_requester(store, policy, principal):
+        stored = store.get_record("incident", incident_id)
+        document = MarkedDocument(stored.record.markings, stored.record.model_dump(mode="json")) if stored else None  # type: ignore[attr-defined]
+        body = policy.read(principal, f"incidents/{incident_id}", document)
+        assert stored is not None  # policy.read raised for a missing one
 
-    refs = body.get("observations", [])[:REPORTS_LIMIT]
-    found = [store.get_observation(r["participant"], r["source"], r["key"]) for r in refs]
-    reports = policy.read_many(
-        principal,
-        "observations",
-        [MarkedDocument(s.observation.markings, s.observation.model_dump(mode="json")) for s in found if s],
-    )
-
-    cited = snapshot.findings_by_incident.get(incident_id, [])
-    findings = _read(policy, principal, "findings", snapshot.findings, cited)
-    claims = [f for f in findings if f["clause"] == STAGING_CLAUSE]
-    other = [f for f in findings if f["clause"] != STAGING_CLAUSE]
-    claim_docs = [store.get_record("finding", f["id"]) for f in claims]
-    claims_full = policy.read_many(
-        principal,
-        "findings",
-        [MarkedDocument(s.record.markings, s.record.model_dump(mode="json")) for s in claim_docs if s],  # type: ignore[attr-defined]
-    )
-
-    history = [
-        MarkedDocument(
-            s.record.markings,  # type: ignore[attr-defined]
-            {
-                "version": s.version,
-                "stored": s.created.isoformat(),
-                "status": getattr(s.record, "evaluation_status", None),
-                "creation_info": s.record.creation_info.model_dump(mode="json"),  # type: ignore[attr-defined]
-            },
+        refs = body.get("observations", [])[:REPORTS_LIMIT]
+        found = [store.get_observation(r["participant"], r["source"], r["key"]) for r in refs]
+        reports = policy.read_many(
+            principal,
+            "observations",
+            [MarkedDocument(s.observation.markings, s.observation.model_dump(mode="json")) for s in found if s],
         )
-        for s in store.record_history("incident", incident_id)
-    ]
+
+        cited = snapshot.findings_by_incident.get(incident_id, [])
+        findings = _read(policy, principal, "findings", snapshot.findings, cited)
+        claims = [f for f in findings if f["clause"] == STAGING_CLAUSE]
+        other = [f for f in findings if f["clause"] != STAGING_CLAUSE]
+        claim_docs = [store.get_record("finding", f["id"]) for f in claims]
+        claims_full = policy.read_many(
+            principal,
+            "findings",
+            [MarkedDocument(s.record.markings, s.record.model_dump(mode="json")) for s in claim_docs if s],  # type: ignore[attr-defined]
+        )
+
+        history = [
+            MarkedDocument(
+                s.record.markings,  # type: ignore[attr-defined]
+                {
+                    "version": s.version,
+                    "stored": s.created.isoformat(),
+                    "status": getattr(s.record, "evaluation_status", None),
+                    "creation_info": s.record.creation_info.model_dump(mode="json"),  # type: ignore[attr-defined]
+                },
+            )
+            for s in store.record_history("incident", incident_id)
+        ]
     return {
         "incident": body,
         "version": stored.version,
@@ -317,7 +336,7 @@ class SensorCache:
 
 def sensors_view(cache: SensorCache, policy: Policy, principal: Principal, day: date) -> dict[str, Any]:
     found = cache.sensors(day)
-    shown = policy.read_many(principal, "sensors", [MarkedDocument(m, row) for row, m in found])
+    shown = policy.read_many(principal, "dashboard/sensors", [MarkedDocument(m, row) for row, m in found])
     merged: dict[str, dict[str, Any]] = {}
     for row in shown:
         seen = merged.get(row["id"])

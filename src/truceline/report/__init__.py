@@ -21,6 +21,8 @@ from truceline.model import Clock, SystemClock, UsageError
 from truceline.report._collect import HISTORY_DAYS, DayData, collect
 from truceline.report._content import DailyReport, Plot, Section, Table
 from truceline.report._counts import count_by_sector_side, count_by_sector_side_reference, incident_columns
+from truceline.report._escalation import Z95 as ESCALATION_Z95
+from truceline.report._escalation import escalation_of
 from truceline.report._html import render_html
 from truceline.report._pdf import find_chromium, html_to_pdf
 from truceline.report._sections import build_sections
@@ -29,6 +31,7 @@ from truceline.report._view import Viewer, strictest_tlp
 from truceline.store import Store
 
 __all__ = [
+    "ESCALATION_Z95",
     "HISTORY_DAYS",
     "DailyReport",
     "DayData",
@@ -40,6 +43,7 @@ __all__ = [
     "collect",
     "count_by_sector_side",
     "count_by_sector_side_reference",
+    "escalation_of",
     "find_chromium",
     "html_to_pdf",
     "incident_columns",

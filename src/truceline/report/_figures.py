@@ -148,3 +148,41 @@ def level_grid_figure(days: Sequence[date], sectors: Sequence[str], grid: NDArra
     ax.set_title(title, fontsize=10)
     fig.colorbar(image, ax=ax, ticks=[1, 2, 3, 4, 5], label="warning level")
     return png(fig)
+
+
+def escalation_figure(
+    days: Sequence[date], fits: Mapping[str, Sequence[Mapping[str, Any] | None]], *, title: str
+) -> bytes:
+    """The escalation model per sector over ``days``: the branching ratio with its 95 % interval
+    (upper panel) and the retaliation terms (lower panel); ``fits[sector][k]`` is day k's fit or None.
+    """
+    fig = Figure(figsize=(10.0, 5.2))
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    x = np.arange(len(days))
+
+    def column(rows: Sequence[Mapping[str, Any] | None], key: str) -> NDArray[np.float64]:
+        return np.array([np.nan if r is None or r.get(key) is None else float(r[key]) for r in rows])
+
+    for k, (sector, rows) in enumerate(fits.items()):
+        colour = f"C{k % 10}"
+        ratio = column(rows, "ratio")
+        top.fill_between(x, column(rows, "lo"), column(rows, "hi"), color=colour, alpha=0.15, lw=0)
+        top.plot(x, ratio, marker="o", ms=3, lw=1.4, color=colour, label=sector)
+        spiral = np.array([bool(r and r.get("spiral")) for r in rows])
+        if spiral.any():
+            top.plot(x[spiral], ratio[spiral], "o", ms=7, mfc="none", mec="#b71c1c", mew=1.5)
+        bottom.plot(x, column(rows, "ukr_answers_rus"), lw=1.2, color=colour, label=f"{sector} UKR←RUS")
+        bottom.plot(x, column(rows, "rus_answers_ukr"), lw=1.2, ls="--", color=colour, label=f"{sector} RUS←UKR")
+    top.axhline(1.0, color="#b71c1c", lw=0.8, ls="--")
+    top.axhline(0.75, color="#e67e22", lw=0.8, ls=":")
+    top.set_ylim(bottom=0.0)
+    top.set_ylabel("branching ratio")
+    top.set_title(title, fontsize=10)
+    top.grid(alpha=0.3)
+    top.legend(fontsize=7, ncol=6, loc="upper left")
+    bottom.set_ylabel("retaliation α")
+    bottom.set_ylim(bottom=0.0)
+    bottom.grid(alpha=0.3)
+    bottom.legend(fontsize=6, ncol=4, loc="upper left")
+    bottom.set_xticks(x, [d.strftime("%d %b") for d in days], fontsize=7, rotation=45)
+    return png(fig)

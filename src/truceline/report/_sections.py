@@ -20,7 +20,8 @@ from truceline.report._counts import (
     daily_counts,
     incident_columns,
 )
-from truceline.report._figures import SIDE_COLOURS, level_grid_figure, map_figure, series_figure
+from truceline.report._escalation import escalation_of
+from truceline.report._figures import SIDE_COLOURS, escalation_figure, level_grid_figure, map_figure, series_figure
 
 STAGING_CLAUSES = frozenset({"no_staging"})
 SUSPICION_FLAG = 0.5
@@ -340,9 +341,41 @@ class Builder:
                     "warning levels per sector and day",
                 )
             )
+            self._escalation_model(sec, days)
         else:
             sec.notes.append(absent(self.data, "assessment", "assessments to plot"))
         return sec
+
+    def _escalation_model(self, sec: Section, days: list[date]) -> None:
+        """The assess stage's Hawkes fits: the sectors with the highest branching ratio on the day (up to six)."""
+        index = {d.isoformat(): k for k, d in enumerate(days)}
+        fits: dict[str, list[dict[str, Any] | None]] = {}
+        for a in self.data.assessments:
+            e = escalation_of(a)
+            if e is not None and e["fitted"] and a.day in index:
+                fits.setdefault(a.sector, [None] * len(days))[index[a.day]] = e
+        if not fits:
+            sec.notes.append("No escalation fit to plot: no sector had enough fire in its window to fit the model.")
+            return
+
+        def latest(sector: str) -> float:
+            last = next((r for r in reversed(fits[sector]) if r is not None), None)
+            return -1.0 if last is None else float(last["ratio"])
+
+        top = sorted(fits, key=lambda s: (-latest(s), s))[:6]
+        title = "Escalation model: branching ratio and retaliation"
+        sec.plots.append(
+            Plot(
+                escalation_figure(days, {s: fits[s] for s in top}, title=title),
+                "The assess stage's bivariate Hawkes fit of each sector's fire over its trailing window, for the "
+                f"{len(top)} sector{'s' if len(top) != 1 else ''} with the highest latest branching ratio. Upper: the "
+                "branching ratio (how many further shots one shot brings, all generations) with its 95 % interval "
+                "(shaded); dashed red at 1, dotted orange at 0.75 (a spiral is flagged when the interval's lower "
+                "bound reaches it; circled in red). Lower: retaliation, how strongly each side's fire answers the "
+                "other's (solid UKR←RUS, dashed RUS←UKR).",
+                "escalation model per sector: branching ratio with 95 % interval and retaliation terms",
+            )
+        )
 
     def warnings(self) -> Section:
         sec = Section("warnings", "Indicators and warning levels")

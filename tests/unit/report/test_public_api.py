@@ -15,8 +15,9 @@ def test_public_surface_is_pinned() -> None:
     # Adding or removing a public name is a deliberate act: update this list with it.
     assert sorted(report.__all__) == sorted(
         [
-            "HISTORY_DAYS", "DailyReport", "DayData", "Plot", "Section", "Table", "Viewer", "build_report",
-            "collect", "count_by_sector_side", "count_by_sector_side_reference", "find_chromium", "html_to_pdf",
+            "ESCALATION_Z95", "HISTORY_DAYS", "DailyReport", "DayData", "Plot", "Section", "Table", "Viewer",
+            "build_report", "collect", "count_by_sector_side", "count_by_sector_side_reference", "escalation_of",
+            "find_chromium", "html_to_pdf",
             "incident_columns", "osce_text_report", "render_html", "write_report",
         ]
     )  # fmt: skip

@@ -25,6 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import NOW, POSTGRES_ADMIN_URL, fresh_postgres_database, observation_dict
+from truceline.dashboard.snapshot import build_snapshot
+from truceline.dashboard.views import incident_view
 from truceline.interop.taxii._objects import collection_objects
 from truceline.ledger import LedgerKey
 from truceline.model import CreationInfo, FixedClock, Incident, Markings, ObservationRef, observation_adapter
@@ -218,6 +220,20 @@ def test_taxii_collections_hold_even_when_the_policy_forgets_to_filter(world: Wo
             o["extensions"][next(iter(o["extensions"]))]["record"]["id"] for _, o in objects if o["type"] == "incident"
         )
         assert shown == expected, group
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS[::5], ids=lambda p: f"{p.participant}-{'+'.join(p.sharing_groups)}")
+def test_the_dashboard_incident_page_holds_even_when_the_policy_forgets_to_filter(
+    world: World, principal: Principal
+) -> None:
+    store, policy = world.store, ForgetfulPolicy(CONTEXT)
+    snapshot = build_snapshot(store, 0, NOW)
+    for rid, m in list(world.incidents.items())[::7]:
+        if sees(CONTEXT, principal, m):
+            assert incident_view(store, snapshot, policy, principal, rid)["incident"]["id"] == rid
+        else:
+            with pytest.raises(NotFoundOrHidden):
+                incident_view(store, snapshot, policy, principal, rid)
 
 
 def reader_select(url: str, sql: str, settings: dict[str, str] | None = None) -> list[tuple[Any, ...]]:

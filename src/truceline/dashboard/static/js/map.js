@@ -8,6 +8,8 @@ import {
   sideColour, tlpBadge, toLogin, whoAmI,
 } from "./api.js";
 import { drawGeography, drawWarningBand } from "./basemap.js";
+import { drawEscalation } from "./escalation.js";
+import { forceLayer } from "./force.js";
 import { PointLayer, drawEllipse } from "./pointlayer.js";
 import { KINDS, STATUSES, formatQuery, parseQuery } from "./query.js";
 import { drawTimeline } from "./timeline.js";
@@ -30,6 +32,8 @@ let ceasefireLayer;
 const CEASEFIRE = "ceasefire";
 let sensorLayer;
 let coverageLayer;
+let layersControl;
+let force = null; // {layer, legend} once the force's posture is loaded
 let staleRetries = 0;
 let noDataSaid = false;
 let feedSeen = new Set();
@@ -61,6 +65,7 @@ function popupFor(it) {
 }
 
 function makeLayers() {
+  map.createPane("force").style.zIndex = 415;
   map.createPane("sensors").style.zIndex = 420;
   map.createPane("findings").style.zIndex = 430;
   map.createPane("incidents").style.zIndex = 440;
@@ -151,6 +156,7 @@ function render() {
   const order = geo.sectors.map((f) => f.properties.id);
   const names = Object.fromEntries(geo.sectors.map((f) => [f.properties.id, f.properties.name]));
   drawTimeline(document.getElementById("timeline"), data.timeline, { ...state, day: data.day }, data.assessments, order, names, pick);
+  drawEscalation(document.getElementById("escalation"), document.getElementById("escalation-head"), data.timeline.days, data.assessments, { ...state, day: data.day }, names, pick);
   const summary = document.getElementById("summary");
   summary.textContent = `${data.incidents.id.length} incidents on ${data.day}; ${shown.length} shown; ${findings.length} findings`;
   document.body.dataset.incidentsTotal = String(data.incidents.id.length);
@@ -316,6 +322,24 @@ async function loadDay(quiet = false) {
   showDay(await fetchDay());
 }
 
+/** The reassurance force's posture: a layer on by default, with its legend while it is on. */
+async function loadForce(pending) {
+  try {
+    const doc = await pending;
+    force = forceLayer(doc, geo.reassurance_force, "force");
+    force.layer.addTo(map);
+    force.legend.addTo(map);
+    layersControl.addOverlay(force.layer, "Reassurance force (posture)");
+    map.on("overlayadd", (e) => { if (e.layer === force.layer) force.legend.addTo(map); });
+    map.on("overlayremove", (e) => { if (e.layer === force.layer) force.legend.remove(); });
+    document.body.dataset.forceUnits = String(doc.units.length);
+    document.body.dataset.forceBreaches = String(doc.breaches.length);
+  } catch (err) {
+    document.body.dataset.forceUnits = "0";
+    if (!(err instanceof ApiError && err.status === 401)) showMessage(`The reassurance force is not shown: ${err.message}`, "info");
+  }
+}
+
 async function loadSensors() {
   try {
     const s = await api(`/v1/dashboard/sensors?day=${data.day}`);
@@ -435,6 +459,8 @@ async function main() {
   map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
   // All three at once: the day's data is the largest answer and must not wait for the base map.
   const dayPromise = fetchDay();
+  const forcePromise = api("/v1/dashboard/force");
+  forcePromise.catch(() => {}); // handled in loadForce, once the map is ready: not an unhandled rejection
   const [me, geography] = await Promise.all([whoAmI(), api("/v1/dashboard/geography")]);
   geo = geography;
   base = drawGeography(map, geo);
@@ -450,10 +476,12 @@ async function main() {
   performance.mark("geography-drawn");
   showDay(await dayPromise);
   if (state.sector) map.fitBounds(base.sectors.get(state.sector).layer.getBounds().pad(0.3));
-  L.control.layers(null, { Incidents: incidentLayer, Findings: findingLayer, "Findings: cease-fire (one per incident)": ceasefireLayer, Sensors: sensorLayer, "Sensor coverage": coverageLayer, ...base.overlays }, { collapsed: true }).addTo(map);
+  layersControl = L.control.layers(null, { Incidents: incidentLayer, Findings: findingLayer, "Findings: cease-fire (one per incident)": ceasefireLayer, Sensors: sensorLayer, "Sensor coverage": coverageLayer, ...base.overlays }, { collapsed: true }).addTo(map);
   document.body.dataset.participant = me.participant;
   document.body.dataset.ready = "true";
   performance.mark("dashboard-ready");
+  // Not awaited: the force's first answer may wait for the coalition to load; the map is usable meanwhile.
+  loadForce(forcePromise);
   pollFeed();
 }
 

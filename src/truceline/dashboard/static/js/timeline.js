@@ -6,7 +6,7 @@
 import { LEVEL_COLOURS, sideColour } from "./api.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const LABEL_W = 150;
+export const LABEL_W = 150;
 const ROW_H = 17;
 const HEAD_H = 18;
 
@@ -15,6 +15,20 @@ function el(tag, attrs, text) {
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   if (text !== undefined) e.textContent = text;
   return e;
+}
+
+/** The day columns the timeline and the escalation plot share: width, column width, left edge and middle. */
+export function dayColumns(container, nDays) {
+  const width = Math.max(container.clientWidth || 900, 500);
+  const w = (width - LABEL_W - 4) / nDays;
+  return { width, w, x0: (d) => LABEL_W + d * w, mid: (d) => LABEL_W + (d + 0.5) * w };
+}
+
+function fitText(e) {
+  if (!e) return "";
+  if (!e.fitted) return "; escalation not fitted";
+  const ci = e.lo === null ? "" : ` (95 % ${e.lo.toFixed(2)}–${e.hi.toFixed(2)})`;
+  return `; branching ratio ${e.ratio.toFixed(2)}${ci}${e.spiral ? ", spiral" : ""}`;
 }
 
 /**
@@ -45,8 +59,7 @@ export function drawTimeline(container, tl, filters, assessments, order, names, 
     }
   }
 
-  const width = Math.max(container.clientWidth || 900, 500);
-  const cellW = (width - LABEL_W - 4) / nDays;
+  const { width, w: cellW } = dayColumns(container, nDays);
   const height = HEAD_H + rows.length * ROW_H + 2;
   const svg = el("svg", { width, height, class: "timeline-svg", role: "img", "aria-label": "incidents per sector and day" });
 
@@ -85,7 +98,7 @@ export function drawTimeline(container, tl, filters, assessments, order, names, 
         bx += w;
       });
       const parts = sides.map((n, s) => (n ? `${tl.sides[s] || "unattributed"} ${n}` : null)).filter(Boolean).join(", ");
-      const warn = a ? `; warning level ${a.level}, P(offensive 7 d) ${Math.round(a.p7 * 100)} %` : "";
+      const warn = a ? `; warning level ${a.level}, P(offensive 7 d) ${Math.round(a.p7 * 100)} %${fitText(a.escalation)}` : "";
       cell.append(el("title", {}, `${id || "All sectors"} ${day}: ${sum} incident${sum === 1 ? "" : "s"}${parts ? " (" + parts + ")" : ""}${warn}`));
       cell.addEventListener("click", () => onPick(day, id || null));
       svg.append(cell);
