@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 AGENT = "truceline.act.engine"
+NOT_ENTITLED = "owner not entitled to the evidence under its markings"
 TRIGGER_MEMORY = timedelta(days=7)  # a trigger episode keeps its scenarios active for a week
 
 
@@ -100,6 +101,7 @@ class Facts:
         self._assessments = {s: sorted(v, key=lambda a: (a.day, a.id)) for s, v in by_sector.items()}
         self._assessment_times = {s: [assessment_time(a).timestamp() for a in v] for s, v in self._assessments.items()}
         self.findings = sorted(findings, key=lambda f: (f.first_seen, f.id))
+        self._finding_times = [f.first_seen.timestamp() for f in self.findings]
         incidents = list(incidents)
         groups: dict[str | None, list[Incident]] = defaultdict(list)
         for inc in incidents:
@@ -114,6 +116,12 @@ class Facts:
         names = set(self._assessments) | {f.sector for f in self.findings if f.sector}
         names |= {s for s in self._incidents if s}
         return sorted(names)
+
+    def findings_between(self, start: datetime, end: datetime) -> list[Finding]:
+        """The findings first seen in (start, end], in time order."""
+        lo = bisect.bisect_right(self._finding_times, start.timestamp())
+        hi = bisect.bisect_right(self._finding_times, end.timestamp())
+        return self.findings[lo:hi]
 
     def latest_assessment(self, sector: str, now: datetime) -> Assessment | None:
         times = self._assessment_times.get(sector)
@@ -181,7 +189,7 @@ def evaluate(condition: Condition, facts: Facts, sector: str | None, now: dateti
         start = now - timedelta(hours=c.window_hours)
         hits = [
             f
-            for f in facts.findings
+            for f in facts.findings_between(start, now)
             if start < f.first_seen <= now
             and (sector is None or f.sector == sector)
             and f.clause_id.startswith(c.clause_prefix)
@@ -374,26 +382,47 @@ class PlaybookEngine:
             for owner in owners:
                 blocked = ""
                 if owner not in entitled:
-                    blocked = "owner not entitled to the evidence under its markings"
+                    blocked = NOT_ENTITLED
                 else:
                     blocked = self._unmet(directive, facts, activation.sector, now)
-                out.append(
-                    DirectiveTask(
-                        id=f"task--{activation.id}--{did}--{owner}",
-                        activation_id=activation.id,
-                        directive=did,
-                        title=directive.title,
-                        owner=owner,
-                        sector=activation.sector,
-                        issued=now,
-                        deadline=now + timedelta(hours=directive.deadline_hours),
-                        status="blocked" if blocked else "open",
-                        blocked_by=blocked,
-                        markings=activation.markings,
-                        creation_info=CreationInfo(agent=AGENT, created=now),
-                    )
+                task = DirectiveTask(
+                    id=f"task--{activation.id}--{did}--{owner}",
+                    activation_id=activation.id,
+                    directive=did,
+                    title=directive.title,
+                    owner=owner,
+                    sector=activation.sector,
+                    issued=now,
+                    deadline=now + timedelta(hours=directive.deadline_hours),
+                    status="blocked" if blocked else "open",
+                    blocked_by=blocked,
+                    markings=activation.markings,
+                    creation_info=CreationInfo(agent=AGENT, created=now),
                 )
+                out.append(task)
+                if owner not in entitled:
+                    handed = self._hand_on(task, directive, now)
+                    if handed is not None:
+                        out.append(handed)
         return out
+
+    def _entitled(self, task: DirectiveTask, participants: Iterable[str]) -> tuple[str, ...]:
+        """Of ``participants`` (ids or roles), in order, those the task's markings let read it."""
+        named = self.expand(participants)
+        entitled = set(addressees(self.context, task.markings, named))
+        return tuple(p for p in named if p in entitled)
+
+    def _hand_on(self, task: DirectiveTask, directive: Directive, now: datetime) -> DirectiveTask | None:
+        """A task whose owner may not read its evidence goes at once up its escalation ladder, to the
+        first rung with someone who may; without such a rung it stays blocked (and says so)."""
+        for i, rung in enumerate(directive.escalation):
+            to = tuple(p for p in self._entitled(task, rung.to) if p != task.owner)
+            if to:
+                return task.model_copy(update={
+                    "status": "escalated", "escalation_step": i + 1, "escalated_to": to,
+                    "note": f"{task.owner} may not read the evidence; handed to {', '.join(to)} at {now.isoformat()}",
+                })
+        return None
 
     def _unmet(self, directive: Directive, facts: Facts, sector: str | None, now: datetime) -> str:
         for i, requirement in enumerate(directive.requires):
@@ -407,7 +436,7 @@ class PlaybookEngine:
             return None
         if task.status == "blocked":
             if task.blocked_by.startswith("owner"):
-                return None
+                return None  # handed on when issued, if its ladder had anyone entitled
             if self._unmet(directive, facts, task.sector, now):
                 return None
             # Unblocked: the clock for the deadline starts now.
@@ -419,8 +448,12 @@ class PlaybookEngine:
         due = [i for i, s in enumerate(directive.escalation) if task.issued + timedelta(hours=s.after_hours) <= now]
         if due and due[-1] + 1 > task.escalation_step:
             step = directive.escalation[due[-1]]
+            # Only to those the task's markings let read it: escalating to anyone else would be no escalation.
+            to = self._entitled(task, step.to)
+            if not to:
+                return None
             return task.model_copy(update={
-                "status": "escalated", "escalation_step": due[-1] + 1, "escalated_to": self.expand(step.to),
+                "status": "escalated", "escalation_step": due[-1] + 1, "escalated_to": to,
                 "note": f"not acknowledged {step.after_hours:g} h after issue; escalated at {now.isoformat()}",
             })
         if now > task.deadline and "overdue" not in task.note:

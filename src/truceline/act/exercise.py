@@ -19,7 +19,7 @@ from truceline.act.desk import DeskSettings
 from truceline.act.engine import assessment_time
 from truceline.act.stage import ActSettings, ActStage, TickReport
 from truceline.agreement import Agreement
-from truceline.model import FixedClock
+from truceline.model import FixedClock, Record
 from truceline.store import MemoryStore, Store
 
 __all__ = ["ExerciseResult", "TimelineEntry", "run_exercise"]
@@ -59,6 +59,27 @@ class ExerciseResult:
             and (sector is None or t.sector == sector)
         }
 
+    def directive_holders(self, before: datetime | None = None, sector: str | None = None,
+                          scenario: str | None = None) -> dict[str, set[str]]:
+        """For each directive issued before ``before`` (optionally in one sector, for one scenario), the
+        participants it reached: owners whose task was open, and whoever an escalation or a hand-on
+        passed it to."""
+        scenario_of = {a.id: a.scenario for r in self.reports for a in r.activations}
+        out: dict[str, set[str]] = {}
+        for r in self.reports:
+            if before is not None and r.now >= before:
+                continue
+            for t in r.tasks:
+                if sector is not None and t.sector != sector:
+                    continue
+                if scenario is not None and scenario_of.get(t.activation_id) != scenario:
+                    continue
+                holders = out.setdefault(t.directive, set())
+                if t.status == "open":
+                    holders.add(t.owner)
+                holders.update(t.escalated_to)
+        return out
+
     def render(self) -> str:
         return "\n".join(str(e) for e in self.entries)
 
@@ -72,7 +93,9 @@ def _entries(report: TickReport) -> list[TimelineEntry]:
         else:
             out.append(TimelineEntry(report.now, "ended", act.sector, f"{act.scenario} no longer holds"))
     for t in report.tasks:
-        if t.status == "escalated":
+        if t.status == "escalated" and t.note.startswith(f"{t.owner} may not read"):
+            text = f"{t.directive} ({t.owner} may not read the evidence) handed to {', '.join(t.escalated_to)}"
+        elif t.status == "escalated":
             text = f"{t.directive} ({t.owner}) escalated to {', '.join(t.escalated_to)}"
         elif t.status == "blocked":
             text = f"{t.directive} for {t.owner} blocked: {t.blocked_by}"
@@ -96,29 +119,46 @@ def run_exercise(
     end: datetime | None = None,
     step: timedelta = timedelta(hours=6),
 ) -> ExerciseResult:
-    """Replay the store's records through the act stage from ``start`` to ``end`` (default: the data's span)."""
+    """Replay the store's records through the act stage from ``start`` to ``end`` (default: the data's span).
+
+    The records reach the sandbox as they become known (an assessment at the end of its day, a
+    finding when first seen, an incident when it starts), each step's arrivals just before that
+    step's tick, which considers alerts for them only — as the pipeline's act step does after
+    each batch. Whatever is left after ``end`` is copied in at the close.
+    """
     if step <= timedelta(0):
         raise ValueError("the exercise step must be positive")
     base = settings or ActSettings()
     assessments, findings, incidents = ActStage(store, agreement, base).inputs()
-    times = [assessment_time(a) for a in assessments] + [f.first_seen for f in findings] + [i.start for i in incidents]
+    arrivals: list[tuple[datetime, Record]] = [(assessment_time(a), a) for a in assessments]
+    arrivals += [(f.first_seen, f) for f in findings]
+    arrivals += [(i.start, i) for i in incidents]
+    arrivals.sort(key=lambda item: item[0])
     sandbox = MemoryStore()
-    for batch in (assessments, findings, incidents):
-        if batch:
-            sandbox.put_records(list(batch))
     result = ExerciseResult(sandbox=sandbox)
-    if not times:
+    if not arrivals:
         return result
-    start = start or min(times)
-    end = end or max(times)
+    start = start or arrivals[0][0]
+    end = end or arrivals[-1][0]
     clock = FixedClock(start)
     desk = replace(base.desk, exercise=True, clock=clock) if isinstance(base.desk, DeskSettings) else base.desk
     stage = ActStage(sandbox, agreement, replace(base, desk=desk, assume_confirmed=True))
     now = start
+    k = 0
     while now <= end:
         clock.advance((now - clock.now()).total_seconds())
-        report = stage.tick(now)
+        head = sandbox.tree_head("records")
+        since = head.tree_size if head is not None else 0
+        j = k
+        while j < len(arrivals) and arrivals[j][0] <= now:
+            j += 1
+        if j > k:
+            sandbox.put_records([r for _, r in arrivals[k:j]])
+            k = j
+        report = stage.tick(now, since_seq=since)
         result.reports.append(report)
         result.entries += _entries(report)
         now += step
+    if k < len(arrivals):
+        sandbox.put_records([r for _, r in arrivals[k:]])
     return result

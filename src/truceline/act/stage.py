@@ -27,7 +27,7 @@ from truceline.act.signing import AlertSigner
 from truceline.act.trigger import TriggerEvent, evaluate_triggers, mark_overdue, open_consultations
 from truceline.agreement import Agreement
 from truceline.model import Alert, Assessment, CreationInfo, Finding, Incident, Record
-from truceline.store import Store
+from truceline.store import Store, StoredRecord
 
 if TYPE_CHECKING:
     from truceline.guarantee import Coalition
@@ -89,13 +89,19 @@ class ActStage:
         self.desk = AlertDesk(store, agreement, self.settings.desk)
         self.hotline = Hotline(store)
         self.fresh: set[str] | None = None
+        self._read: tuple[int, dict[str, list[StoredRecord]]] | None = None
         self.deferred = False
 
     # -- reading ---------------------------------------------------------------------------------
     def inputs(self, since_seq: int | None = None) -> tuple[list[Assessment], list[Finding], list[Incident]]:
         """The latest assessments, findings and incidents; with ``since_seq``, also note in
         :attr:`fresh` the assessments and findings with a version stored after that records seq."""
-        stored = {t: list(self.store.records(t)) for t in ("assessment", "finding", "incident")}
+        # One read per state of the records log: ``data_time`` and the tick that follows share it.
+        head = self.store.tree_head("records")
+        size = head.tree_size if head is not None else -1  # no log: nothing tells a change, read again
+        if self._read is None or size < 0 or self._read[0] != size:
+            self._read = (size, {t: list(self.store.records(t)) for t in ("assessment", "finding", "incident")})
+        stored = self._read[1]
         self.fresh = None if since_seq is None else {
             s.id for t in ("assessment", "finding") for s in stored[t] if s.seq > since_seq
         }
@@ -147,9 +153,7 @@ class ActStage:
             self.store.put_records(step.records())
         report.activations, report.tasks = step.activations, step.tasks
         report.hotline += self._hotline_queries(step.activations, now)
-        for issued in self._due_alerts(assessments, findings):
-            if fresh is not None and not fresh.intersection(issued.alert.references[:1]):
-                continue
+        for issued in self._due_alerts(assessments, findings, fresh):
             signed = self.desk.issue(issued)
             if signed is not None:
                 report.alerts.append(issued.alert)
@@ -184,7 +188,10 @@ class ActStage:
                                                   markings=act.markings))
         return out
 
-    def _due_alerts(self, assessments: Sequence[Assessment], findings: Sequence[Finding]) -> list[IssuedAlert]:
+    def _due_alerts(self, assessments: Sequence[Assessment], findings: Sequence[Finding],
+                    fresh: set[str] | None = None) -> list[IssuedAlert]:
+        """The alerts the records call for; with ``fresh``, only those about a record in it (an
+        alert's first reference is the assessment or finding it is about)."""
         sent = self.settings.desk.clock.now()
         out: list[IssuedAlert] = []
         by_sector: dict[str, list[Assessment]] = defaultdict(list)
@@ -193,12 +200,15 @@ class ActStage:
         for sector in sorted(by_sector):
             previous: int | None = None
             for a in sorted(by_sector[sector], key=lambda a: (a.day, a.id)):
-                markings = combine_markings([a.markings], originator=self.settings.issuer)
-                issued = alert_for_warning(a, previous, sent=sent, markings=markings)
-                if issued is not None:
-                    out.append(issued)
+                if fresh is None or a.id in fresh:
+                    markings = combine_markings([a.markings], originator=self.settings.issuer)
+                    issued = alert_for_warning(a, previous, sent=sent, markings=markings)
+                    if issued is not None:
+                        out.append(issued)
                 previous = a.warning_level
         for f in findings:
+            if fresh is not None and f.id not in fresh:
+                continue
             issued = alert_for_finding(f, sent=sent, markings=combine_markings([f.markings],
                                                                                 originator=self.settings.issuer))
             if issued is not None:

@@ -1,7 +1,7 @@
 """``truceline act …``: alerts, playbooks, CAP checks and tabletop exercises (thin commands over ``truceline.act``).
 
-Not yet registered in the CLI: the lead adds ``app.add_typer(act_cmd.app, name="act")`` and wires
-``truceline exercise --scenario NAME`` (simulate → ingest → process) to :func:`print_exercise`.
+``truceline exercise --scenario NAME`` (simulate → ingest → process → playbook) lives in
+:mod:`truceline.cli.exercise_cmd` and prints its timeline with :func:`print_timeline`.
 """
 
 from __future__ import annotations
@@ -108,18 +108,25 @@ def check_cap_command(path: Path) -> None:
     console.print(f"{path}: valid CAP 1.2 — {message.identifier} from {message.sender}, {len(message.infos)} info")
 
 
+def print_timeline(result: object) -> None:
+    """Print an exercise's timeline, one entry a line, and how many entries it has."""
+    from truceline.act import ExerciseResult
+
+    assert isinstance(result, ExerciseResult)
+    for entry in result.entries:
+        console.print(str(entry), markup=False)
+    console.print(f"{len(result.entries)} timeline entries")
+
+
 def print_exercise(store: object, agreement: object, *, playbook: Path | None = None, step_hours: float = 6.0) -> None:
-    """Run a tabletop exercise over a store's records and print its timeline (for ``truceline exercise``)."""
+    """Run a tabletop exercise over a store's records and print its timeline (``truceline act exercise``)."""
     from truceline.act import ActSettings, load_playbook, run_exercise
     from truceline.agreement import Agreement
     from truceline.store import Store
 
     assert isinstance(store, Store) and isinstance(agreement, Agreement)
     settings = ActSettings(playbook=load_playbook(playbook, agreement))
-    result = run_exercise(store, agreement, settings=settings, step=timedelta(hours=step_hours))
-    for entry in result.entries:
-        console.print(str(entry), markup=False)
-    console.print(f"{len(result.entries)} timeline entries")
+    print_timeline(run_exercise(store, agreement, settings=settings, step=timedelta(hours=step_hours)))
 
 
 @app.command("exercise")

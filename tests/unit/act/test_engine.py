@@ -131,6 +131,49 @@ scenarios:
     assert result.activations[0].markings.tlp == "amber"
 
 
+def test_a_task_whose_owner_may_not_read_it_goes_up_its_ladder_to_someone_who_may(agreement: Agreement) -> None:
+    text = """\
+format_version: 1
+id: t
+title: t
+directives:
+  D-X:
+    title: x
+    owners: [USA, GBR]
+    deadline_hours: 6
+    escalation:
+      - {after_hours: 6, to: [FRA]}
+      - {after_hours: 12, to: [POL, DEU, UKR]}
+  D-Y: {title: y, owners: [FRA], deadline_hours: 6, escalation: [{after_hours: 6, to: [DEU]}]}
+scenarios:
+  - {id: S, name: s, when: {warning_level: {at_least: 2}}, directives: [D-X, D-Y]}
+"""
+    engine = PlaybookEngine(parse_playbook(text, agreement), agreement)
+    amber = Markings(tlp="amber", originator="MVM", releasable_to=("GBR", "POL", "UKR"))
+    now = T0 + timedelta(days=3)
+    facts = Facts(assessments=[assessment("CL-06", "2026-09-02", 2, markings=amber)])
+    result = engine.step(facts, now)
+    history = [(t.directive, t.owner, t.status, t.escalated_to) for t in result.tasks]
+    # USA may not read the evidence: its task is recorded blocked, then handed at once to the first
+    # rung with someone entitled (FRA is not; POL and UKR are, DEU is not). GBR's is open as usual.
+    assert history == [
+        ("D-X", "USA", "blocked", ()),
+        ("D-X", "USA", "escalated", ("POL", "UKR")),
+        ("D-X", "GBR", "open", ()),
+        ("D-Y", "FRA", "blocked", ()),  # nobody on D-Y's ladder may read it: it stays blocked
+    ]
+    handed = result.tasks[1]
+    assert handed.id == result.tasks[0].id and handed.escalation_step == 2 and "may not read" in handed.note
+    acknowledge(handed, "POL", at=now)  # the new holder can acknowledge it
+    # A later escalation of GBR's open task skips FRA, who may not read it, rather than reach nobody.
+    later = engine.step(facts, now + timedelta(hours=7), activations=result.activations, tasks=result.tasks[1:3])
+    assert [(t.owner, t.status) for t in later.tasks] == [("USA", "escalated")]  # only marked overdue
+    assert "overdue" in later.tasks[0].note and later.tasks[0].escalated_to == ("POL", "UKR")
+    last = engine.step(facts, now + timedelta(hours=13), activations=result.activations, tasks=result.tasks[1:3])
+    gbr = [(t.escalation_step, t.escalated_to) for t in last.tasks if t.owner == "GBR"]
+    assert gbr == [(2, ("POL", "UKR"))]
+
+
 def test_findings_and_indicators_conditions(agreement: Agreement) -> None:
     text = """\
 format_version: 1
@@ -192,3 +235,15 @@ def test_no_hotline_query_goes_to_a_party_the_markings_exclude(agreement: Agreem
     store.put_records([finding(f"w{i}", "withdrawal.mlrs", at=T0, side="RUS", markings=amber) for i in range(3)])
     report = ActStage(store, agreement, settings).tick(T0 + timedelta(hours=1))
     assert report.activations and report.hotline == []
+
+
+def test_the_stage_reads_the_records_again_once_the_store_has_changed(agreement: Agreement,
+                                                                      settings: ActSettings) -> None:
+    store = MemoryStore()
+    store.put_records([finding("w0", "withdrawal.mlrs", at=T0)])
+    stage = ActStage(store, agreement, settings)
+    assert [f.id for f in stage.inputs()[1]] == ["w0"]
+    assert [f.id for f in stage.inputs()[1]] == ["w0"]  # the same state of the log: the same read
+    store.put_records([finding("w1", "withdrawal.mlrs", at=T0)])
+    assert sorted(f.id for f in stage.inputs(since_seq=1)[1]) == ["w0", "w1"]
+    assert stage.fresh == {"w1"}

@@ -67,6 +67,8 @@ def test_buildup_exercise_issues_the_expected_directives_before_the_offensive(ag
     result = run_exercise(store, agreement, settings=settings, step=timedelta(hours=6))
     before = result.directives_issued(before=offensive, sector="CL-06")
     assert {"D-MONITOR-SURGE", "D-INTEL-SHARING", "D-DEMARCHE", "D-HOTLINE-QUERY"} <= before
+    holders = result.directive_holders(before=offensive, sector="CL-06", scenario="S-WARNING-4")
+    assert {"MVM", "USA"} <= holders["D-MONITOR-SURGE"] and "USA" in holders["D-INTEL-SHARING"]
     warned = [e for e in result.entries if e.kind == "alert" and e.sector == "CL-06" and "to 4" in e.text]
     assert warned and warned[0].at < offensive
     quiet = result.directives_issued(before=offensive, sector="CL-04")
