@@ -1,12 +1,20 @@
 """The long fuzzing run of every untrusted-input parser, with Hypothesis and (when installed) atheris.
 
     .venv/bin/python tools/prove_fuzz.py [--engine both|hypothesis|atheris] [--seconds 60] [--targets ndjson,csv]
+                                         [--json-out build/prove/fuzz.json]
 
 Targets and their allowed clean errors are in tests/fuzz/targets.py; the Hypothesis strategies
 in tests/fuzz/strategies.py. Every execution runs under a time limit (a hang is a finding) and
 the whole run under an address-space limit (so runaway memory is a finding, not a dead machine);
 the peak resident size is reported. Prints a table and a final figure line; exits 1 on any
 finding (an exception other than the target's documented clean errors, a hang, or runaway memory).
+
+The time limit is CPU time (10 s), so a machine busy with other work does not turn a slow input
+into a "hang". libFuzzer's own limit is wall-clock: it is scaled by the load average when the run
+starts, and any input it reports as a timeout is run again here under the 10 s CPU limit; one
+that finishes is counted as slow under load (``slow_under_load``, with its CPU seconds), not a hang.
+``--json-out`` also writes the figures (executions, crashes, hangs and memory findings per target)
+for ``tools/prove_summary.py``.
 
 atheris (libFuzzer for Python; ``pip install atheris`` — 2.3.0 has a wheel for CPython 3.11 on
 x86-64 Linux) runs each target in a child process seeded with a copy of tests/fuzz/corpus/.
@@ -51,7 +59,35 @@ class _Stop(BaseException):
 
 
 def _alarm(signum: int, frame: FrameType | None) -> None:
-    raise Hang(f"no answer within {PER_EXECUTION_TIMEOUT_S} s")
+    raise Hang(f"no answer within {PER_EXECUTION_TIMEOUT_S} s of CPU time")
+
+
+def _cpu_limit(seconds: float) -> None:
+    """Arm (or with 0, disarm) the per-execution limit on this process's CPU time (SIGPROF)."""
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+
+
+def _wall_timeout() -> int:
+    """libFuzzer's per-input limit in wall-clock seconds: 10 s times how oversubscribed the CPUs are."""
+    load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    return int(PER_EXECUTION_TIMEOUT_S * min(12.0, max(1.0, load)))
+
+
+def _recheck_timeout(target: str, data: bytes) -> float | None:
+    """CPU seconds the target takes on an input libFuzzer timed out, or None if it still hangs."""
+    from tests.fuzz.targets import TARGETS
+
+    start = time.process_time()
+    _cpu_limit(PER_EXECUTION_TIMEOUT_S)
+    try:
+        TARGETS[target](data)
+    except Hang:
+        return None
+    except Exception:  # an error is not a hang; the fuzzer would have reported it as a crash
+        pass
+    finally:
+        _cpu_limit(0)
+    return round(time.process_time() - start, 2)
 
 
 def _strategies() -> dict[str, tuple[str, Any]]:
@@ -95,7 +131,7 @@ def run_hypothesis(name: str, seconds: float) -> dict[str, Any]:
         if time.monotonic() > deadline:
             raise _Stop
         stats["executions"] += 1
-        signal.alarm(PER_EXECUTION_TIMEOUT_S)
+        _cpu_limit(PER_EXECUTION_TIMEOUT_S)
         try:
             for k, v in target(data).items():
                 stats[k] += v
@@ -105,7 +141,7 @@ def run_hypothesis(name: str, seconds: float) -> dict[str, Any]:
             findings[key] += 1
             examples.setdefault(key, data)
         finally:
-            signal.alarm(0)
+            _cpu_limit(0)
 
     try:
         one()
@@ -150,12 +186,13 @@ def run_atheris(name: str, seconds: float, work: Path) -> dict[str, Any]:
         shutil.copy(DEFAULT_PLAYBOOK, seeds / "default.yaml")
     artifacts = work / f"artifacts-{name}"
     artifacts.mkdir()
+    wall_timeout = _wall_timeout()
     cmd = [
         sys.executable,
         "-c",
         _ATHERIS_CHILD.format(root=str(ROOT), target=target),
         f"-max_total_time={int(seconds)}",
-        f"-timeout={PER_EXECUTION_TIMEOUT_S}",
+        f"-timeout={wall_timeout}",
         f"-rss_limit_mb={MEMORY_LIMIT_BYTES // 1024**2}",
         "-max_len=65536",
         f"-artifact_prefix={artifacts}/",
@@ -174,7 +211,52 @@ def run_atheris(name: str, seconds: float, work: Path) -> dict[str, Any]:
         (work / f"atheris-{name}.log").write_text(log)
         print(f"  atheris {name}: finding; the log's end:\n    " + "\n    ".join(last))
     crashes = [p.name for p in artifacts.iterdir()]
-    return {"engine": "atheris", "target": name, "executions": execs, "findings": dict(findings), "artifacts": crashes}
+    slow: list[dict[str, Any]] = []
+    timeouts = [p for p in artifacts.iterdir() if p.name.startswith("timeout-")]
+    if timeouts and all(k.startswith("==") and "libFuzzer: timeout" in k for k in findings):
+        for path in timeouts:
+            cpu = _recheck_timeout(target, path.read_bytes())
+            if cpu is not None:
+                slow.append({"input": path.name, "cpu_seconds": cpu, "wall_limit_seconds": wall_timeout})
+        if len(slow) == len(timeouts):
+            print(
+                f"  atheris {name}: the timed-out input finishes in {slow[0]['cpu_seconds']} s of CPU: slow, not a hang"
+            )
+            findings.clear()
+    return {
+        "engine": "atheris",
+        "target": name,
+        "executions": execs,
+        "findings": dict(findings),
+        "artifacts": crashes,
+        "wall_timeout_seconds": wall_timeout,
+        "slow_under_load": slow,
+    }
+
+
+def _kind(finding: str) -> str:
+    """Whether a finding is a hang, runaway memory or a crash (any other uncaught exception)."""
+    if finding.startswith("Hang") or "libFuzzer: timeout" in finding:
+        return "hangs"
+    if finding.startswith("MemoryError") or "out-of-memory" in finding or "rss limit" in finding:
+        return "memory"
+    return "crashes"
+
+
+def _per_target(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per target: executions by engine, and its findings split into crashes, hangs, memory."""
+    rows: dict[str, dict[str, Any]] = {}
+    for r in results:
+        row = rows.setdefault(
+            r["target"], {"target": r["target"], "executions": 0, "crashes": 0, "hangs": 0, "memory": 0, "seconds": 0.0}
+        )
+        row["executions"] += r["executions"]
+        row[f"{r['engine']}_executions"] = r["executions"]
+        row["seconds"] = round(row["seconds"] + r["seconds"], 1)
+        row["slow_under_load"] = row.get("slow_under_load", 0) + len(r.get("slow_under_load", []))
+        for finding, n in r["findings"].items():
+            row[_kind(finding)] += n
+    return list(rows.values())
 
 
 def main() -> int:
@@ -182,9 +264,10 @@ def main() -> int:
     parser.add_argument("--engine", choices=["both", "hypothesis", "atheris"], default="both")
     parser.add_argument("--seconds", type=float, default=60.0, help="per target and engine")
     parser.add_argument("--targets", default=",".join(ALL_TARGETS))
+    parser.add_argument("--json-out", help="write the figures as JSON to this file (for tools/prove_summary.py)")
     args = parser.parse_args()
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
-    signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGPROF, _alarm)
     try:
         import atheris  # noqa: F401
 
@@ -238,6 +321,26 @@ def main() -> int:
         "seconds": round(elapsed, 1),
     }
     print(json.dumps(figures))
+    from tests.prove.figures import write_figures
+
+    targets = _per_target(results)
+    write_figures(
+        args.json_out,
+        "fuzz",
+        {
+            "ok": new == 0,
+            "engines": engines,
+            "seconds_per_target_and_engine": args.seconds,
+            "executions": executions,
+            "crashes": sum(t["crashes"] for t in targets),
+            "hangs": sum(t["hangs"] for t in targets),
+            "memory": sum(t["memory"] for t in targets),
+            "peak_rss_mb": round(peak_mb),
+            "memory_limit_mb": MEMORY_LIMIT_BYTES // 1024**2,
+            "seconds": round(elapsed, 1),
+            "targets": targets,
+        },
+    )
     return 1 if new else 0
 
 

@@ -1,12 +1,13 @@
 """Inject ≥ 10,000 faults into copies of a SQLite store and count how many ``verify_ledger`` catches.
 
-    .venv/bin/python tools/prove_tamper.py [--faults 10000] [--seed 20261127]
+    .venv/bin/python tools/prove_tamper.py [--faults 10000] [--seed 20261127] [--json-out build/prove/tamper.json]
 
 Every fault class of tests/prove/tamper.py (bit flips, truncations, deletions, reorderings and
 duplications of reports, records, their indexed columns and times, ledger nodes, tree heads and
 their rows, the frontier, the spatial index and the file) is cycled through; each copy is reopened
 and verified from scratch. Prints a table per class and a final figure line; exits 1 when any
-fault is missed, crashes the audit, or a changed record is not the one named. The classes the
+fault is missed, crashes the audit, or a changed record is not the one named. ``--json-out`` also
+writes the figures for ``tools/prove_summary.py``. The classes the
 audit once missed (ONCE_UNCOVERED, G1–G11 in docs/proofs.md) are counted with the rest and marked.
 """
 
@@ -22,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.prove.figures import write_figures
 from tests.prove.tamper import CRASH, ONCE_UNCOVERED, FaultGenerator, Template, build_template, run_fault
 
 
@@ -29,6 +31,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--faults", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=20261127)
+    parser.add_argument("--json-out", help="write the figures as JSON to this file (for tools/prove_summary.py)")
     args = parser.parse_args()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="prove-tamper-") as tmp:
@@ -93,6 +96,8 @@ def main() -> int:
         "seconds": round(elapsed, 1),
     }
     print(json.dumps(figures))
+    ok = not problems and injected >= args.faults
+    write_figures(args.json_out, "tamper", {"ok": ok, "seed": args.seed, **figures, "problems": problems[:20]})
     return 0 if not problems else 1
 
 

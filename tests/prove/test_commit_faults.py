@@ -28,9 +28,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import NOW, observation_dict
+from tests.prove.figures import count_fault
 from tests.prove.tamper import incident, prepared
 from truceline.model import FixedClock, StoreError
-from truceline.store import SQLiteStore
+from truceline.store import SQLiteStore, StoreFull
 
 INJECTED = "disk I/O error (injected)"
 
@@ -148,7 +149,9 @@ def test_an_io_error_at_any_step_of_a_batch_leaves_it_wholly_out(tmp_path: Path,
         assert "nothing half-written (the batch is not stored)" in str(info.value), str(info.value)
         assert _state(store) == before, f"step {k} ({faulty.failed_sql[:40]}): the batch is partly in"
         assert not real.in_transaction
-        assert store.verify_ledger().ok, f"step {k}"
+        verified = store.verify_ledger().ok
+        count_fault("sqlite", clean_error=True, verified=verified)
+        assert verified, f"step {k}"
         # The same batch again goes in whole, continuing the sequence and the ledger.
         assert _write(store, write, 100) > 0
         assert store.verify_ledger().ok, f"step {k}: after the retry"
@@ -176,6 +179,7 @@ def test_an_error_reported_after_the_commit_reached_the_disk_keeps_the_store_in_
         _write(store, write, 100)
     store._conn = real
     try:
+        count_fault("sqlite", clean_error=True, verified=store.verify_ledger().ok)
         # The store holds no ledger state between writes: the next batch continues the file.
         _write(store, write, 200)
         assert store.verify_ledger().ok
@@ -200,13 +204,15 @@ def test_a_full_database_refuses_the_batch_whole_and_takes_it_when_there_is_room
         before = _state(store)
         (pages,) = store._conn.execute("PRAGMA page_count").fetchone()
         store._conn.execute(f"PRAGMA max_page_count = {pages}")
-        with pytest.raises(StoreError, match=r"disk full while writing a batch of .*nothing half-written"):
+        with pytest.raises(StoreFull, match=r"disk full while writing a batch of .*nothing half-written"):
             if write == "observations":
                 store.add_observations(_batch(100, 3000))
             else:
                 store.put_records([incident(f"incident--{100 + i}", i) for i in range(2000)])
         assert _state(store) == before
-        assert store.verify_ledger().ok
+        verified = store.verify_ledger().ok
+        count_fault("sqlite", clean_error=True, verified=verified)
+        assert verified
         store._conn.execute("PRAGMA max_page_count = 1073741823")
         if write == "observations":
             assert store.add_observations(_batch(100, 3000)).inserted == 3000
@@ -254,7 +260,9 @@ def test_the_kernel_refusing_a_write_is_a_clean_error_and_loses_nothing_acknowle
     store = _open(db)
     try:
         assert store.count_observations() == 10 + out["acked"], "acknowledged batches lost, or a partial batch in"
-        assert store.verify_ledger().ok
+        verified = store.verify_ledger().ok
+        count_fault("sqlite", clean_error=True, verified=verified)
+        assert verified
         store.add_observations(_batch(100_000, 5))
         assert store.verify_ledger().ok
     finally:
@@ -285,6 +293,8 @@ def test_ingest_on_a_full_disk_prints_one_clean_line(tmp_path: Path) -> None:
     assert "nothing half-written (the batch is not stored)" in message and "free space" in message, message
     store = _open(db)
     try:
-        assert store.verify_ledger().ok
+        verified = store.verify_ledger().ok
+        count_fault("sqlite", clean_error=True, verified=verified)
+        assert verified
     finally:
         store.close()

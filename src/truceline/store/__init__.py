@@ -22,6 +22,7 @@ from truceline.store.base import (
     StoredObservation,
     StoredRecord,
 )
+from truceline.store.errors import StoreFull
 from truceline.store.memory import MemoryStore
 from truceline.store.rows import ObservationRow, observation_row
 from truceline.store.sqlite import SQLiteStore
@@ -62,6 +63,7 @@ __all__ = [
     "PreparedObservation",
     "SQLiteStore",
     "Store",
+    "StoreFull",
     "StoredObservation",
     "StoredRecord",
     "observation_row",

@@ -13,6 +13,13 @@ upgrades the database to the newest revision. Reads made for a participant insid
 :meth:`PostgresStore.reading_as` run as the ``truceline_reader`` role under row-level security, a
 second wall behind the policy layer (``_pg_rls``); writes and every other read keep the owner's
 role.
+
+Write errors are clean, as in SQLite: a full disk (SQLSTATE 53100) is a :class:`StoreFull`, an I/O
+error (class 58), a server out of resources (class 53) or a connection lost mid-batch a
+:class:`StoreError`, each naming the database (password redacted), the batch, the cause, whether
+the batch is in (read back on a fresh connection: it is all or nothing) and what to do. A broken
+connection is replaced on the next call, and since every write reads the ledger state inside its
+own transaction, the next batch continues the log.
 """
 
 from __future__ import annotations
@@ -66,6 +73,7 @@ from truceline.store.base import (
     StoredObservation,
     StoredRecord,
 )
+from truceline.store.errors import StoreFull
 from truceline.store.rows import BODY, KEY, LEAF_HASH, PARTICIPANT, SOURCE, Row, observation_row
 
 __all__ = ["PostgresStore", "upgrade"]
@@ -119,14 +127,11 @@ class PostgresStore:
         key_path: str | os.PathLike[str] | None = None,
         migrate: bool = True,
     ) -> None:
-        psycopg = _psycopg()
+        _psycopg()  # a clear error when the server extra is missing
         self.url = url
         self._clock = clock or SystemClock()
         self._lock = threading.RLock()
-        try:
-            self._conn = psycopg.connect(url, autocommit=True)
-        except psycopg.OperationalError as exc:
-            raise StoreError(f"cannot connect to {_redact(url)}: {str(exc).strip().splitlines()[0]}") from exc
+        self._conn = self._connect()
         self._reader_conn: Any = None  # opened on the first read made for a participant
         self._reader_lock = threading.Lock()
         if migrate:
@@ -139,6 +144,77 @@ class PostgresStore:
             path = key_path or os.environ.get("TRUCELINE_LEDGER_KEY") or "truceline-ledger.key"
             key = LedgerKey.load_or_create(Path(path))
         self._key = key
+
+    def _connect(self) -> Any:
+        psycopg = _psycopg()
+        try:
+            return psycopg.connect(self.url, autocommit=True)
+        except psycopg.OperationalError as exc:
+            raise StoreError(f"cannot connect to {_redact(self.url)}: {_first_line(exc)}") from exc
+
+    def _owner(self) -> Any:
+        """The owner's connection, opened again if the last one broke (a server restart, a lost link)."""
+        with self._lock:
+            if self._conn.closed or self._conn.broken:
+                self._conn.close()
+                self._conn = self._connect()
+            return self._conn
+
+    def _write_error(
+        self, exc: Exception, table: str, first: int, leaf: bytes | None, count: int, noun: str
+    ) -> StoreError:
+        """A clean error for a write that failed: the database, the batch, the cause, whether it is
+        in, and what to do. ``first`` and ``leaf`` are the batch's first sequence number and leaf
+        hash, when the transaction got that far (0 and None before)."""
+        where = _redact(self.url)
+        batch = f"a batch of {count:,} {noun}" + (f" (from #{first:,})" if first else "")
+        state = str(getattr(exc, "sqlstate", None) or "")
+        text = _first_line(exc)
+        kind: type[StoreError] = StoreError
+        if state == "53100":
+            kind = StoreFull
+            cause = f"disk full while writing {batch} ({text})"
+            advice = (
+                "free space on the database server (the volume of its data directory, tablespace or WAL) "
+                "and run it again"
+            )
+        elif state.startswith("58"):
+            cause = f"disk I/O error while writing {batch} ({text}; SQLSTATE {state})"
+            advice = "check the database server's disk and its free space, then run it again"
+        elif state.startswith("53"):
+            cause = f"the database server is out of resources while writing {batch} ({text}; SQLSTATE {state})"
+            advice = "check the server's memory, connections and disk, then run it again"
+        elif isinstance(exc, _psycopg().OperationalError) and (not state or state.startswith(("08", "57P"))):
+            cause = f"the connection to the database was lost while writing {batch} ({text})"
+            advice = "check that the database server is up, then run it again"
+        else:
+            cause = f"cannot write {batch} ({text}; SQLSTATE {state or type(exc).__name__})"
+            advice = "run it again"
+        stored = self._batch_stored(table, first, leaf)
+        if stored is None:
+            return kind(
+                f"{where}: {cause}; whether the batch is in could not be read back (it is all or nothing); "
+                f"{advice}: sending it again stores nothing twice"
+            )
+        if stored:
+            return StoreError(
+                f"{where}: {cause}, reported after the batch was committed: it is stored whole; "
+                "sending it again stores nothing twice"
+            )
+        return kind(f"{where}: {cause}; nothing half-written (the batch is not stored); {advice}")
+
+    def _batch_stored(self, table: str, first: int, leaf: bytes | None) -> bool | None:
+        """Whether the batch starting at ``first`` with leaf hash ``leaf`` is in, read on a new
+        connection (the writer's may be broken); None when that cannot be read."""
+        if not first or leaf is None:
+            return False  # the transaction failed before it wrote anything
+        psycopg = _psycopg()
+        try:
+            with psycopg.connect(self.url, autocommit=True, connect_timeout=10) as conn:
+                row = conn.execute(f"SELECT 1 FROM {table} WHERE seq = %s AND leaf_hash = %s", (first, leaf)).fetchone()
+        except psycopg.Error:
+            return None
+        return row is not None
 
     # --- reading for a participant ---------------------------------------------------------
     @contextmanager
@@ -169,7 +245,7 @@ class PostgresStore:
         connection, inside a transaction acting for the participant."""
         reader = self._acting()
         if reader is None:
-            yield self._conn
+            yield self._owner()
             return
         with self._reader_lock:
             if self._reader_conn is None or self._reader_conn.closed:
@@ -225,28 +301,36 @@ class PostgresStore:
     def add_rows(self, rows: Sequence[Row]) -> BatchResult:
         if not rows:
             return BatchResult((), 0, 0, (), self.tree_head())
-        conn = self._conn
-        with self._lock, conn.transaction():
-            log = self._lock_log("observations")
-            first = log.size + 1
-            now = self._clock.now()  # the batch's receipt time is the time its tree head is signed
-            received = now.timestamp()
-            conn.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS incoming (LIKE observations INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-            )
-            try:
-                with conn.transaction():  # a savepoint: undone if a key was taken
-                    inserted_rows = self._copy_insert(first, received, rows)
-                    if inserted_rows != len(rows):
-                        raise _Replay
-                seqs: list[int | None] = list(range(first, first + len(rows)))
-                new_rows: Sequence[Row] = rows
-                duplicates, conflicts = 0, list[Conflict]()
-            except _Replay:
-                seqs, new_rows, duplicates, conflicts = self._replay(first, rows)
-                if new_rows:
-                    self._copy_insert(first, received, new_rows)
-            head = self._extend_log(log, [r[LEAF_HASH] for r in new_rows], now) if new_rows else None
+        psycopg = _psycopg()
+        first, leaf = 0, None
+        try:
+            with self._lock, self._owner().transaction():
+                conn = self._conn
+                log = self._lock_log("observations")
+                first = log.size + 1
+                now = self._clock.now()  # the batch's receipt time is the time its tree head is signed
+                received = now.timestamp()
+                conn.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS incoming (LIKE observations INCLUDING DEFAULTS) "
+                    "ON COMMIT DELETE ROWS"
+                )
+                try:
+                    leaf = rows[0][LEAF_HASH]
+                    with conn.transaction():  # a savepoint: undone if a key was taken
+                        inserted_rows = self._copy_insert(first, received, rows)
+                        if inserted_rows != len(rows):
+                            raise _Replay
+                    seqs: list[int | None] = list(range(first, first + len(rows)))
+                    new_rows: Sequence[Row] = rows
+                    duplicates, conflicts = 0, list[Conflict]()
+                except _Replay:
+                    seqs, new_rows, duplicates, conflicts = self._replay(first, rows)
+                    leaf = new_rows[0][LEAF_HASH] if new_rows else None
+                    if new_rows:
+                        self._copy_insert(first, received, new_rows)
+                head = self._extend_log(log, [r[LEAF_HASH] for r in new_rows], now) if new_rows else None
+        except psycopg.Error as exc:
+            raise self._write_error(exc, "observations", first, leaf, len(rows), "observations") from exc
         return BatchResult(tuple(seqs), len(new_rows), duplicates, tuple(conflicts), head or self.tree_head())
 
     def _copy_insert(self, first: int, received: float, rows: Sequence[Row]) -> int:
@@ -376,27 +460,35 @@ class PostgresStore:
         prepared = [(record_type(r, type), record_id(r), serialise(r), r) for r in records]
         if not prepared:
             return []
-        conn = self._conn
-        with self._lock, conn.transaction():
-            log = self._lock_log("records")
-            now = self._clock.now()
-            latest: dict[tuple[str, str], int] = {}
-            rows, out = [], []
-            seq = log.size + 1
-            for rtype, rid, body, record in prepared:
-                if (rtype, rid) not in latest:
-                    row = conn.execute(
-                        "SELECT coalesce(max(version), 0) FROM records WHERE type = %s AND id = %s", (rtype, rid)
-                    ).fetchone()
-                    latest[(rtype, rid)] = int(row[0])
-                latest[(rtype, rid)] += 1
-                lh = leaf_hash(body)
-                rows.append((seq, rtype, rid, latest[(rtype, rid)], now.timestamp(), body, lh))
-                out.append(StoredRecord(seq, rtype, rid, latest[(rtype, rid)], now, record, lh))
-                seq += 1
-            with conn.cursor() as cur:
-                cur.executemany(f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)", rows)
-            self._extend_log(log, [r[6] for r in rows], now)
+        psycopg = _psycopg()
+        first = 0
+        try:
+            with self._lock, self._owner().transaction():
+                conn = self._conn
+                log = self._lock_log("records")
+                now = self._clock.now()
+                latest: dict[tuple[str, str], int] = {}
+                rows, out = [], []
+                first = seq = log.size + 1
+                for rtype, rid, body, record in prepared:
+                    if (rtype, rid) not in latest:
+                        row = conn.execute(
+                            "SELECT coalesce(max(version), 0) FROM records WHERE type = %s AND id = %s", (rtype, rid)
+                        ).fetchone()
+                        latest[(rtype, rid)] = int(row[0])
+                    latest[(rtype, rid)] += 1
+                    lh = leaf_hash(body)
+                    rows.append((seq, rtype, rid, latest[(rtype, rid)], now.timestamp(), body, lh))
+                    out.append(StoredRecord(seq, rtype, rid, latest[(rtype, rid)], now, record, lh))
+                    seq += 1
+                with conn.cursor() as cur:
+                    cur.executemany(
+                        f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)", rows
+                    )
+                self._extend_log(log, [r[6] for r in rows], now)
+        except psycopg.Error as exc:
+            leaf = leaf_hash(prepared[0][2]) if first else None
+            raise self._write_error(exc, "records", first, leaf, len(prepared), "records") from exc
         return out
 
     def _stored_record(self, row: Sequence[Any]) -> StoredRecord:
@@ -458,24 +550,36 @@ class PostgresStore:
 
     # --- cursors --------------------------------------------------------------------------
     def get_cursor(self, name: str) -> int:
-        row = self._conn.execute("SELECT value FROM cursors WHERE name = %s", (name,)).fetchone()
+        row = self._owner().execute("SELECT value FROM cursors WHERE name = %s", (name,)).fetchone()
         return 0 if row is None else int(row[0])
 
     def set_cursor(self, name: str, value: int) -> None:
-        self._conn.execute(
-            "INSERT INTO cursors (name, value) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
-            (name, value),
-        )
+        psycopg = _psycopg()
+        try:
+            self._owner().execute(
+                "INSERT INTO cursors (name, value) VALUES (%s, %s) "
+                "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+                (name, value),
+            )
+        except psycopg.Error as exc:
+            state = str(getattr(exc, "sqlstate", None) or "")
+            kind = StoreFull if state == "53100" else StoreError
+            raise kind(
+                f"{_redact(self.url)}: cannot save the cursor {name!r} = {value} ({_first_line(exc)}); "
+                "it keeps its last value: run it again"
+            ) from exc
 
     # --- ledger ---------------------------------------------------------------------------
     def tree_head(self, log: LogName = "observations") -> SignedTreeHead | None:
-        row = self._conn.execute(
-            "SELECT body FROM tree_heads WHERE log = %s ORDER BY tree_size DESC LIMIT 1", (log,)
-        ).fetchone()
+        row = (
+            self._owner()
+            .execute("SELECT body FROM tree_heads WHERE log = %s ORDER BY tree_size DESC LIMIT 1", (log,))
+            .fetchone()
+        )
         return None if row is None else SignedTreeHead.from_json(row[0])
 
     def tree_heads(self, log: LogName = "observations") -> list[SignedTreeHead]:
-        rows = self._conn.execute("SELECT body FROM tree_heads WHERE log = %s ORDER BY tree_size", (log,)).fetchall()
+        rows = self._owner().execute("SELECT body FROM tree_heads WHERE log = %s ORDER BY tree_size", (log,)).fetchall()
         return [SignedTreeHead.from_json(r[0]) for r in rows]
 
     def _size(self, log: str) -> int:
@@ -484,10 +588,10 @@ class PostgresStore:
 
     def inclusion_proof(self, log: LogName, seq: int, tree_size: int | None = None) -> list[bytes]:
         size = self._size(log) if tree_size is None else tree_size
-        return inclusion_proof(_NodeReader(self._conn, log), seq - 1, size)
+        return inclusion_proof(_NodeReader(self._owner(), log), seq - 1, size)
 
     def consistency_proof(self, log: LogName, size1: int, size2: int) -> list[bytes]:
-        return consistency_proof(_NodeReader(self._conn, log), size1, size2)
+        return consistency_proof(_NodeReader(self._owner(), log), size1, size2)
 
     def verify_ledger(self) -> LedgerVerification:
         result = LedgerVerification()
@@ -527,6 +631,12 @@ class PostgresStore:
 
 class _Replay(Exception):
     """Raised inside the savepoint to undo a batch that met an existing key."""
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of a driver's message (psycopg adds DETAIL, HINT and CONTEXT lines)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _redact(url: str) -> str:

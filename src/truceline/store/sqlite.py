@@ -65,6 +65,7 @@ from truceline.store.base import (
     StoredObservation,
     StoredRecord,
 )
+from truceline.store.errors import StoreFull
 from truceline.store.rows import BODY, KEY, LEAF_HASH, PARTICIPANT, SOURCE, Row, observation_row
 
 PAGE_SIZE = 8192
@@ -185,7 +186,9 @@ class SQLiteStore:
         batch = f"a batch of {count:,} {noun}" + (f" (from #{first:,})" if first else "")
         code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF  # the primary result code
         text = str(exc)
-        if code == sqlite3.SQLITE_FULL or "full" in text:
+        full = code == sqlite3.SQLITE_FULL or "full" in text
+        kind: type[StoreError] = StoreFull if full else StoreError
+        if full:
             cause, advice = f"disk full while writing {batch} ({text})", "free space and run it again"
         elif code == sqlite3.SQLITE_IOERR or "I/O" in text:
             cause = f"disk I/O error while writing {batch} ({text})"
@@ -195,7 +198,7 @@ class SQLiteStore:
         try:  # all or nothing: the batch is in if its first sequence number is
             stored = first > 0 and self._reader().execute(f"SELECT 1 FROM {table} WHERE seq = ?", (first,)).fetchone()
         except sqlite3.Error:
-            return StoreError(
+            return kind(
                 f"{self.path}: {cause}; whether the batch is in could not be read back (it is all or nothing); "
                 f"{advice}: sending it again stores nothing twice"
             )
@@ -204,7 +207,7 @@ class SQLiteStore:
                 f"{self.path}: {cause}, reported after the batch was committed: it is stored whole; "
                 "sending it again stores nothing twice"
             )
-        return StoreError(f"{self.path}: {cause}; nothing half-written (the batch is not stored); {advice}")
+        return kind(f"{self.path}: {cause}; nothing half-written (the batch is not stored); {advice}")
 
     # --- observations -------------------------------------------------------------------
     def add_observations(self, batch: Sequence[PreparedObservation]) -> BatchResult:
