@@ -7,13 +7,15 @@ stream with none lost and none duplicated, and the throughput is printed against
 * the reports: a simulated full-scale day (``truceline simulate --scale 1``), its first N lines;
 * the peer: ``truceline ingest`` straight into a fresh PostgreSQL + PostGIS database;
 * the bus: a JetStream server of our own on loopback (``sync_interval: always``: every message
-  fsynced before it is acknowledged), ``truceline publish`` of the file while two ``truceline
-  worker`` processes store into another fresh database; one worker is killed with SIGKILL when a
-  third of the reports are stored and a new one started in its place;
+  fsynced before it is acknowledged), ``truceline publish --per-message 50`` of the file (reports
+  of one sector batched 50 to a message, as a gateway sends them: one fsync per message is what
+  the stream can afford) while two ``truceline worker`` processes store into another fresh
+  database; one worker is killed with SIGKILL when a third of the reports are stored and a new one
+  started in its place;
 * the checks: as many rows as reports, as many distinct idempotency keys, and (``--verify``) the
   ledger verified.
 
-    python benchmarks/nats_workers.py [--n 1000000] [--verify]
+    python benchmarks/nats_workers.py [--n 1000000] [--per-message 50] [--verify]
 """
 
 from __future__ import annotations
@@ -100,7 +102,9 @@ def _nats(work: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 def _worker(database: str, url: str, key: Path, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "TRUCELINE_LEDGER_KEY": str(key)}
-    cmd = [*TRUCELINE, "worker", "--database", database, "--nats", url, "--batch", "500", "--idle-exit", "10"]
+    # No --idle-exit: reading and validating a million reports keeps the stream empty for a while at
+    # the start, and an idle worker would leave before the first message; they are stopped at the end.
+    cmd = [*TRUCELINE, "worker", "--database", database, "--nats", url, "--batch", "500"]
     with log.open("wb") as out:
         return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
 
@@ -118,14 +122,14 @@ def direct(reports: Path, n: int, work: Path) -> float:
     return seconds
 
 
-def bus(reports: Path, n: int, work: Path, verify: bool) -> dict[str, float | int | bool]:
+def bus(reports: Path, n: int, work: Path, verify: bool, per_message: int) -> dict[str, float | int | bool]:
     nats, url = _nats(work)
     key = work / "bus.key"
     try:
         with fresh_postgres_database() as database:
             began = time.perf_counter()
             workers = [_worker(database, url, key, work / f"w{i}.log") for i in range(2)]
-            publish = [*TRUCELINE, "publish", str(reports), "--nats", url]
+            publish = [*TRUCELINE, "publish", str(reports), "--nats", url, "--per-message", str(per_message)]
             publisher = subprocess.Popen(publish, stdout=subprocess.DEVNULL)
             killed = False
             deadline = time.monotonic() + 7200
@@ -138,17 +142,19 @@ def bus(reports: Path, n: int, work: Path, verify: bool) -> dict[str, float | in
                     killed = True
                 if stored >= n and publisher.poll() is not None:
                     break
+                if publisher.poll() not in (None, 0):
+                    break  # the publisher failed: reported below
                 if all(w.poll() is not None for w in workers) and publisher.poll() is not None:
                     break  # every worker left (idle) before the end: reported below as a loss
                 if time.monotonic() > deadline:
                     raise SystemExit("the workers did not finish within two hours")
                 time.sleep(0.5)
             seconds = time.perf_counter() - began
-            if publisher.wait() != 0:
-                raise SystemExit("truceline publish failed")
             for w in workers:
                 w.send_signal(signal.SIGTERM)
                 w.wait(timeout=60)
+            if publisher.wait() != 0:
+                raise SystemExit("truceline publish failed")
             rows, distinct = _count(database), _count(database, "count(DISTINCT (participant, source, key))")
             ledger_ok = True
             if verify:
@@ -164,6 +170,7 @@ def bus(reports: Path, n: int, work: Path, verify: bool) -> dict[str, float | in
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=1_000_000, help="Reports in the stream.")
+    ap.add_argument("--per-message", type=int, default=50, help="Reports per NATS message (truceline publish).")
     ap.add_argument("--verify", action="store_true", help="Also verify the bus database's ledger.")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="truceline-bench-nats-") as tmp:
@@ -172,7 +179,7 @@ def main() -> int:
         print(f"{args.n:,} simulated reports ready; direct ingest into PostgreSQL …", flush=True)
         direct_s = direct(reports, args.n, work)
         print(f"direct: {args.n / direct_s:,.0f}/s; through NATS with two workers (one killed) …", flush=True)
-        result = bus(reports, args.n, work, args.verify)
+        result = bus(reports, args.n, work, args.verify, args.per_message)
     bus_rate = args.n / float(result["seconds"])
     direct_rate = args.n / direct_s
     lost = args.n - int(result["distinct"])
@@ -183,6 +190,9 @@ def main() -> int:
         "nats_workers",
         {
             "reports": args.n,
+            "per_message": args.per_message,
+            "bus_seconds": round(float(result["seconds"]), 1),
+            "direct_seconds": round(direct_s, 1),
             "direct_per_s": round(direct_rate),
             "bus_per_s": round(bus_rate),
             "ratio": round(bus_rate / direct_rate, 3),

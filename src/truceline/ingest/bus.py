@@ -1,11 +1,15 @@
 """NATS JetStream as the ingest bus for scale-out workers.
 
-Publishers validate at the edge (the sender hears about a bad record at once) and put each good
-report, byte for byte, on ``<prefix>.<sector>``. Workers pull batches from one durable consumer,
-validate again (never trust the wire), store the batch durably, and only then acknowledge its
-messages. A worker that dies before acknowledging leaves its messages to be redelivered to
-another; the store's permanent UNIQUE key turns that at-least-once delivery into exactly-once in
-effect. JetStream's own duplicate window (``Nats-Msg-Id``) only trims re-sends within minutes.
+Publishers validate at the edge (the sender hears about a bad record at once) and put the good
+reports, byte for byte, on ``<prefix>.<sector>``: one report per message, or (``per_message``)
+up to that many reports of one sector as the NDJSON lines of one message, as a sensor gateway
+batches them. A message is one JetStream write, so batching is what lets a stream that fsyncs
+every message (one disk flush each, a few milliseconds on ordinary disks) carry thousands of
+reports a second. Workers pull batches from one durable consumer, validate again (never trust the
+wire), store the batch durably, and only then acknowledge its messages. A worker that dies
+before acknowledging leaves its messages to be redelivered to another; the store's permanent
+UNIQUE key turns that at-least-once delivery into exactly-once in effect. JetStream's own
+duplicate window (``Nats-Msg-Id``) only trims re-sends within minutes.
 
 The stream should live on a server whose JetStream fsyncs every message (``sync_interval:
 always``): Jepsen found acknowledged writes lost under the default. ``tools/nats-server.conf``
@@ -15,9 +19,12 @@ shows the setting; the tests run a server configured that way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from truceline.ingest.checks import ContextChecks
@@ -29,6 +36,8 @@ from truceline.store.rows import Row, observation_row
 DEFAULT_STREAM = "TRUCELINE_OBS"
 DEFAULT_PREFIX = "truceline.obs"
 DEFAULT_DURABLE = "truceline-worker"
+PUBACK_TIMEOUT = 30.0
+PUBLISH_ATTEMPTS = 3
 
 
 def _nats() -> Any:
@@ -77,6 +86,20 @@ class PublishReport:
     published: int = 0
     rejected: int = 0
     seconds: float = 0.0
+    messages: int = 0
+
+
+def message_for(reports: Sequence[tuple[tuple[str, str, str], bytes]]) -> tuple[bytes, str]:
+    """The payload and ``Nats-Msg-Id`` of one message carrying ``reports`` (``(dedup key, bytes)``).
+
+    One report travels alone with its key as the id; several travel as NDJSON lines with an id
+    that names them all (a digest of their keys), so an identical re-send is trimmed by JetStream.
+    """
+    if len(reports) == 1:
+        key, body = reports[0]
+        return body, "/".join(key)
+    digest = hashlib.sha256("\n".join("/".join(k) for k, _ in reports).encode()).hexdigest()[:40]
+    return b"\n".join(body for _, body in reports), f"batch/{len(reports)}/{digest}"
 
 
 def publish_lines(
@@ -89,9 +112,14 @@ def publish_lines(
     prefix: str = DEFAULT_PREFIX,
     on_reject: Callable[[Rejected], None] | None = None,
     in_flight: int = 512,
+    per_message: int = 1,
 ) -> PublishReport:
-    """Validate NDJSON lines (``(name, line number, bytes)``) and publish the good ones."""
-    return asyncio.run(_publish(lines, nats_url, checks, sector_of, stream, prefix, on_reject, in_flight))
+    """Validate NDJSON lines (``(name, line number, bytes)``) and publish the good ones, up to
+    ``per_message`` reports of one sector to a message. Each message waits for the stream's
+    acknowledgement (at most ``in_flight`` messages unacknowledged at once)."""
+    if per_message < 1:
+        raise UsageError("per_message must be at least 1")
+    return asyncio.run(_publish(lines, nats_url, checks, sector_of, stream, prefix, on_reject, in_flight, per_message))
 
 
 async def _publish(
@@ -103,6 +131,7 @@ async def _publish(
     prefix: str,
     on_reject: Callable[[Rejected], None] | None,
     in_flight: int,
+    per_message: int,
 ) -> PublishReport:
     nats = _nats()
     report = PublishReport()
@@ -111,14 +140,46 @@ async def _publish(
     try:
         js = nc.jetstream()
         await ensure_stream(js, stream, prefix)
+        now_checks = checks
         pending: list[Any] = []
+        pending_reports = 0
+        groups: dict[str, list[tuple[tuple[str, str, str], bytes]]] = {}
+
+        async def settle() -> None:
+            nonlocal pending, pending_reports
+            await asyncio.gather(*pending)  # each awaits the stream's PubAck: stored by JetStream
+            report.published += pending_reports
+            report.messages += len(pending)
+            pending, pending_reports = [], 0
+
+        async def publish_one(subject: str, payload: bytes, msg_id: str) -> None:
+            # A busy server may answer late: ask again with the same id (JetStream keeps one copy).
+            for attempt in range(1, PUBLISH_ATTEMPTS + 1):
+                try:
+                    await js.publish(subject, payload, headers={"Nats-Msg-Id": msg_id}, timeout=PUBACK_TIMEOUT)
+                    return
+                except TimeoutError:
+                    if attempt == PUBLISH_ATTEMPTS:
+                        raise
+
+        async def send(subject: str) -> None:
+            nonlocal pending_reports
+            group = groups.pop(subject)
+            payload, msg_id = message_for(group)
+            pending.append(publish_one(subject, payload, msg_id))
+            pending_reports += len(group)
+            if len(pending) >= in_flight:
+                await settle()
+
         for name, lineno, raw in lines:
             item = parse_ndjson_line(name, lineno, raw)
             if item is None:
                 continue
             report.read += 1
             if isinstance(item, Parsed):
-                problem = checks.check(item.record, item.observation)
+                if report.read % 1000 == 1:  # the clock moves on during a long publish
+                    now_checks = replace(checks, now=checks.now + timedelta(seconds=time.perf_counter() - started))
+                problem = now_checks.check(item.record, item.observation)
                 if problem is not None:
                     item = Rejected(item.record, lineno, (problem,), item.body.decode(errors="replace"))
             if isinstance(item, Rejected):
@@ -128,16 +189,15 @@ async def _publish(
                 continue
             obs = item.observation
             loc = obs.location
-            sector = sector_of(loc.lon, loc.lat) if loc is not None else ""
-            msg_id = "/".join(obs.dedup_key)
-            pending.append(js.publish(subject_for(prefix, sector), item.body, headers={"Nats-Msg-Id": msg_id}))
-            if len(pending) >= in_flight:
-                await asyncio.gather(*pending)  # each awaits the stream's PubAck: stored by JetStream
-                report.published += len(pending)
-                pending = []
+            subject = subject_for(prefix, sector_of(loc.lon, loc.lat) if loc is not None else "")
+            group = groups.setdefault(subject, [])
+            group.append((obs.dedup_key, item.body))
+            if len(group) >= per_message:
+                await send(subject)
+        for subject in list(groups):
+            await send(subject)
         if pending:
-            await asyncio.gather(*pending)
-            report.published += len(pending)
+            await settle()
     finally:
         await nc.close()
     report.seconds = time.perf_counter() - started
@@ -146,6 +206,7 @@ async def _publish(
 
 @dataclass
 class WorkerReport:
+    messages: int = 0
     received: int = 0
     stored: int = 0
     duplicates: int = 0
@@ -168,11 +229,15 @@ def run_worker(
     ack_wait: float = 30.0,
     on_reject: Callable[[Rejected], None] | None = None,
     on_batch: Callable[[WorkerReport], None] | None = None,
+    fill: float = 0.02,
 ) -> WorkerReport:
     """Consume the stream into ``store`` until it is drained and idle for ``idle_exit`` seconds
-    (or for ever). Messages not acknowledged within ``ack_wait`` seconds are redelivered."""
+    (or for ever). Messages not acknowledged within ``ack_wait`` seconds are redelivered.
+
+    A batch is what is there when its first message arrives plus what comes within ``fill``
+    seconds, up to about ``batch`` reports; it is committed while the next is fetched."""
     return asyncio.run(
-        _work(store, checks, nats_url, stream, prefix, durable, batch, idle_exit, ack_wait, on_reject, on_batch)
+        _work(store, checks, nats_url, stream, prefix, durable, batch, idle_exit, ack_wait, on_reject, on_batch, fill)
     )
 
 
@@ -188,9 +253,9 @@ async def _work(
     ack_wait: float,
     on_reject: Callable[[Rejected], None] | None,
     on_batch: Callable[[WorkerReport], None] | None,
+    fill: float,
 ) -> WorkerReport:
     from nats.errors import NoRespondersError
-    from nats.errors import TimeoutError as NatsTimeout
     from nats.js.api import AckPolicy, ConsumerConfig
     from nats.js.errors import ServiceUnavailableError
 
@@ -201,6 +266,7 @@ async def _work(
     nats = _nats()
     report = WorkerReport()
     started = time.perf_counter()
+    clock_start = time.monotonic()
     nc = await nats.connect(servers=_servers(nats_url), connect_timeout=5, max_reconnect_attempts=-1)
     try:
         js = nc.jetstream()
@@ -211,51 +277,91 @@ async def _work(
             stream=stream,
             config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=ack_wait, max_ack_pending=20_000),
         )
-        idle_since = time.monotonic()
-        while True:
-            try:
-                msgs = await sub.fetch(batch, timeout=1.0)
-            except electing:
-                await asyncio.sleep(0.5)
-                continue
-            except NatsTimeout:
-                if idle_exit is not None and time.monotonic() - idle_since >= idle_exit:
-                    # Idle is not enough: messages a dead worker fetched but never acknowledged
-                    # come back after ack_wait, and someone must be here to take them.
-                    try:
-                        info = await sub.consumer_info()
-                    except electing:
-                        await asyncio.sleep(0.5)
-                        continue
-                    if info.num_pending == 0 and info.num_ack_pending == 0:
-                        break
-                continue
-            idle_since = time.monotonic()
-            rows: list[Row] = []
-            for msg in msgs:
-                where = f"nats:{stream}"
-                item = parse_ndjson_line(where, int(msg.metadata.sequence.stream), msg.data)
-                report.received += 1
-                if isinstance(item, Parsed):
-                    problem = checks.check(item.record, item.observation)
-                    if problem is None:
-                        rows.append(observation_row(item.observation, item.body))
-                        continue
-                    item = Rejected(item.record, item.position, (problem,), item.body.decode(errors="replace"))
-                if isinstance(item, Rejected):
-                    report.rejected += 1
-                    if on_reject is not None:
-                        on_reject(item)
+
+        async def commit(rows: list[Row], msgs: list[Any]) -> None:
             if rows:
-                # The commit is durable before any message is acknowledged.
+                # The commit is durable before any of its messages is acknowledged.
                 result = await asyncio.to_thread(store.add_rows, rows)
                 report.stored += result.inserted
                 report.duplicates += result.duplicates
                 report.rejected += len(result.conflicts)
             report.batches += 1
-            await asyncio.gather(*(msg.ack() for msg in msgs))
+            for msg in msgs:
+                await msg.ack()  # a buffered write each; a lost ack only means a redelivery
             if on_batch is not None:
                 on_batch(report)
+
+        # One batch is committed (in a thread, off the event loop) while the next is fetched and
+        # validated; batches still commit one after another, each acknowledged after its own.
+        committing: asyncio.Task[None] | None = None
+        try:
+            idle_since = time.monotonic()
+            want = batch  # messages to ask for: about ``batch`` reports, however many a message carries
+            while True:
+                try:
+                    # Wait (up to a second) for the first message, then take what else comes within
+                    # ``fill`` seconds: a lingering pull for a whole batch would hold a lone report
+                    # back for the full second.
+                    msgs = await sub.fetch(1, timeout=1.0)
+                    if want > 1:
+                        with contextlib.suppress(TimeoutError):
+                            msgs += await sub.fetch(want - 1, timeout=fill)
+                except electing:
+                    await asyncio.sleep(0.5)
+                    continue
+                except TimeoutError:  # nats-py's own, or asyncio's bare one from inside fetch
+                    if committing is not None:
+                        await committing
+                        committing = None
+                    if idle_exit is not None and time.monotonic() - idle_since >= idle_exit:
+                        # Idle is not enough: messages a dead worker fetched but never acknowledged
+                        # come back after ack_wait, and someone must be here to take them.
+                        try:
+                            info = await sub.consumer_info()
+                        except electing:
+                            await asyncio.sleep(0.5)
+                            continue
+                        if info.num_pending == 0 and info.num_ack_pending == 0:
+                            break
+                    continue
+                idle_since = time.monotonic()
+                # The clock of the checks moves on: a worker runs for days, and a fixed "now" would
+                # refuse every report once it is ``future_tolerance`` past the worker's start.
+                now_checks = replace(checks, now=checks.now + timedelta(seconds=idle_since - clock_start))
+                rows: list[Row] = []
+                received = report.received
+                for msg in msgs:
+                    seq = int(msg.metadata.sequence.stream)
+                    lines = msg.data.split(b"\n")
+                    report.messages += 1
+                    for n, line in enumerate(lines, start=1):
+                        # A one-report message is named by its stream sequence, a line of a batch by both.
+                        item = (
+                            parse_ndjson_line(f"nats:{stream}", seq, line)
+                            if len(lines) == 1
+                            else parse_ndjson_line(f"nats:{stream}:{seq}", n, line)
+                        )
+                        if item is None:
+                            continue
+                        report.received += 1
+                        if isinstance(item, Parsed):
+                            problem = now_checks.check(item.record, item.observation)
+                            if problem is None:
+                                rows.append(observation_row(item.observation, item.body))
+                                continue
+                            item = Rejected(item.record, item.position, (problem,), item.body.decode(errors="replace"))
+                        report.rejected += 1
+                        if on_reject is not None:
+                            on_reject(item)
+                per = (report.received - received) / len(msgs) if msgs else 1.0
+                want = max(1, min(batch, round(batch / max(per, 1.0))))
+                if committing is not None:
+                    await committing  # raises if the previous commit failed: nothing of this batch is acked
+                committing = asyncio.create_task(commit(rows, msgs))
+            committing = None
+        finally:
+            if committing is not None:
+                await asyncio.gather(committing, return_exceptions=True)
     finally:
         await nc.close()
     report.seconds = time.perf_counter() - started

@@ -121,12 +121,15 @@ def store_reports(store: Store, rows: Sequence[tuple[int, Row]]) -> IngestOutcom
     inside its transaction still decides if two requests race for one key.
     """
     errors: list[RecordError] = []
-    seen: dict[tuple[str, str, str], ObservationBase] = {}
+    seen: dict[tuple[str, str, str], bytes] = {}
     for position, row in rows:
         k = (row[PARTICIPANT], row[SOURCE], row[KEY])
-        report = observation_adapter.validate_json(row[BODY])
-        earlier = seen.setdefault(k, report)
+        first = seen.setdefault(k, row[BODY])
         stored = store.get_observation(*k)
+        if first is row[BODY] and stored is None:
+            continue  # a new key, once in the batch: nothing to compare (the usual case; no re-parse)
+        report: ObservationBase = observation_adapter.validate_json(row[BODY])
+        earlier = report if first is row[BODY] else observation_adapter.validate_json(first)
         if earlier != report or (stored is not None and stored.observation != report):
             errors.append(
                 RecordError(f"{REQUEST}:{position}", "key", "this key was already used for a different report")
