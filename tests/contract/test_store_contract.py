@@ -68,6 +68,18 @@ def test_a_stored_observation_reads_back_equal(store: Store) -> None:
         assert got is not None and got.observation == item.observation
 
 
+def test_many_observations_read_back_in_one_call_as_one_by_one(store: Store) -> None:
+    items = batch(700)  # more than one chunk of keys in the SQLite store
+    store.add_observations(items[:650])
+    keys = [item.observation.dedup_key for item in items]
+    keys += [("USA", "nowhere", "missing"), keys[3], ("UKR", keys[0][1], keys[0][2])]  # absent, repeated, mixed
+    found = store.get_observations(keys)
+    expected = {k: store.get_observation(*k) for k in keys}
+    assert found == {k: v for k, v in expected.items() if v is not None}
+    assert len(found) == 650
+    assert store.get_observations([]) == {}
+
+
 def test_resending_a_batch_changes_nothing(store: Store) -> None:
     items = batch(10)
     first = store.add_observations(items)

@@ -7,6 +7,7 @@ refused, so that the log itself never tells an auditor whether a refused record 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -31,6 +32,10 @@ class AuditLog(Protocol):
 
     def record(self, event: AuditEvent) -> None: ...
 
+    def record_many(self, events: Sequence[AuditEvent]) -> None:
+        """Record ``events`` in their order, all or none (one transaction where the log has them)."""
+        ...
+
 
 class InMemoryAuditLog:
     """An audit log kept in a list; for tests and the embedded mode.
@@ -45,6 +50,9 @@ class InMemoryAuditLog:
 
     def record(self, event: AuditEvent) -> None:
         self.events.append(event)
+
+    def record_many(self, events: Sequence[AuditEvent]) -> None:
+        self.events.extend(events)
 
     def __len__(self) -> int:
         return len(self.events)

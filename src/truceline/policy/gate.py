@@ -12,7 +12,9 @@ in two kinds:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +27,9 @@ from truceline.policy.errors import AccessDenied, ExportRefused, not_found_or_hi
 from truceline.policy.fields import withhold
 from truceline.policy.principals import ROLE_ACTIONS, Action, PolicyContext, Principal, SharingGroup
 from truceline.policy.rules import NOT_ONWARD, may_export, visible
+
+_PENDING: ContextVar[tuple[object, list[AuditEvent]] | None] = ContextVar("truceline_audit_batch", default=None)
+"""The policy whose events are being kept by :meth:`Policy.audit_batch`, and the events."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,4 +221,25 @@ class Policy:
 
     def _audit(self, principal: Principal, action: str, ref: str, allowed: bool, returned: int | None = None) -> None:
         event = AuditEvent(self._clock.now(), principal.participant, principal.subject, action, ref, allowed, returned)
-        self.audit.record(event)
+        pending = _PENDING.get()
+        if pending is not None and pending[0] is self:
+            pending[1].append(event)
+        else:
+            self.audit.record(event)
+
+    @contextmanager
+    def audit_batch(self) -> Iterator[None]:
+        """Inside the block, this policy's audit events are kept and written in one go when it ends.
+
+        For a request that passes many records through a gate (an ingest of hundreds of reports):
+        one transaction of events instead of one a report. The events are written when the block
+        ends, whether it ends normally or by an error, so that the caller answers only after they
+        are recorded. Applies to the current thread or task.
+        """
+        events: list[AuditEvent] = []
+        token = _PENDING.set((self, events))
+        try:
+            yield
+        finally:
+            _PENDING.reset(token)
+            self.audit.record_many(events)

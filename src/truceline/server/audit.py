@@ -81,24 +81,25 @@ class SQLiteAuditLog:
             self._conn.execute("UPDATE audit SET chain = ? WHERE n = ?", (link, n))
 
     def record(self, event: AuditEvent) -> None:
-        fields = [
-            event.time.isoformat(),
-            event.participant,
-            event.subject,
-            event.action,
-            event.ref,
-            int(event.allowed),
-            event.returned,
+        self.record_many((event,))
+
+    def record_many(self, events: Sequence[AuditEvent]) -> None:
+        """Append ``events`` in one transaction, each chained to the one before."""
+        if not events:
+            return
+        rows = [
+            [e.time.isoformat(), e.participant, e.subject, e.action, e.ref, int(e.allowed), e.returned] for e in events
         ]
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 row = self._conn.execute("SELECT coalesce(max(n), 0) FROM audit").fetchone()
-                n = int(row[0]) + 1
-                link = _link(self._last, n, fields)
-                self._conn.execute(
-                    f"INSERT INTO audit (n, {_FIELDS}, chain) VALUES (?,?,?,?,?,?,?,?,?)", (n, *fields, link)
-                )
+                n, link, linked = int(row[0]), self._last, []
+                for fields in rows:
+                    n += 1
+                    link = _link(link, n, fields)
+                    linked.append((n, *fields, link))
+                self._conn.executemany(f"INSERT INTO audit (n, {_FIELDS}, chain) VALUES (?,?,?,?,?,?,?,?,?)", linked)
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")

@@ -124,6 +124,10 @@ class Store(Protocol):
 
     def get_observation(self, participant: str, source: str, key: str) -> StoredObservation | None: ...
 
+    def get_observations(self, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], StoredObservation]:
+        """The stored observations among ``keys`` (participant, source, key), in one read; absent keys are absent."""
+        ...
+
     def observations(self, query: ObservationQuery | None = None) -> Iterator[StoredObservation]:
         """Observations in ``seq`` order matching ``query``."""
         ...

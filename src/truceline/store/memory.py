@@ -104,6 +104,10 @@ class MemoryStore:
         seq = self._by_key.get((participant, source, key))
         return None if seq is None else self._observations[seq - 1]
 
+    def get_observations(self, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], StoredObservation]:
+        found = {k: self._by_key.get(k) for k in keys}
+        return {k: self._observations[seq - 1] for k, seq in found.items() if seq is not None}
+
     def observations(self, query: ObservationQuery | None = None) -> Iterator[StoredObservation]:
         q = query or ObservationQuery()
         n = 0

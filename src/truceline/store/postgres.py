@@ -393,6 +393,20 @@ class PostgresStore:
             ).fetchone()
         return None if row is None else self._stored_observation(row)
 
+    def get_observations(self, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], StoredObservation]:
+        unique = list(dict.fromkeys(keys))
+        if not unique:
+            return {}
+        participants, sources, names = (list(column) for column in zip(*unique, strict=True))
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT o.participant, o.source, o.key, o.seq, o.received, o.body, o.leaf_hash "
+                "FROM observations o JOIN unnest(%s::text[], %s::text[], %s::text[]) AS k(participant, source, key) "
+                "ON o.participant = k.participant AND o.source = k.source AND o.key = k.key",
+                (participants, sources, names),
+            ).fetchall()
+        return {(p, src, k): self._stored_observation(row) for p, src, k, *row in rows}
+
     @staticmethod
     def _where(query: ObservationQuery) -> tuple[str, list[Any]]:
         clauses = ["seq > %s"]

@@ -83,6 +83,9 @@ def _numbered(first: int, received: float, rows: Sequence[Row]) -> Iterator[tupl
         yield (seq, *r[:BODY], received, r[BODY], r[LEAF_HASH])
 
 
+_KEYS_PER_QUERY = 300  # three parameters a key: well under SQLite's limit of 32,766 a statement
+
+
 class _NodeReader:
     """Serves leaf and stored node hashes of one log to the ledger's proof functions."""
 
@@ -335,6 +338,22 @@ class SQLiteStore:
             .fetchone()
         )
         return None if row is None else self._stored_observation(row)
+
+    def get_observations(self, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], StoredObservation]:
+        unique = list(dict.fromkeys(keys))
+        out: dict[tuple[str, str, str], StoredObservation] = {}
+        reader = self._reader()
+        for i in range(0, len(unique), _KEYS_PER_QUERY):
+            chunk = unique[i : i + _KEYS_PER_QUERY]
+            # Row values against the UNIQUE (participant, source, key) index: one read per chunk.
+            rows = reader.execute(
+                "SELECT participant, source, key, seq, received, body, leaf_hash FROM observations "
+                f"WHERE (participant, source, key) IN (VALUES {','.join(['(?,?,?)'] * len(chunk))})",
+                [part for k in chunk for part in k],
+            ).fetchall()
+            for participant, source, key, *row in rows:
+                out[(participant, source, key)] = self._stored_observation(row)
+        return out
 
     @staticmethod
     def _where(query: ObservationQuery) -> tuple[str, list[Any]]:

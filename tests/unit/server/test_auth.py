@@ -113,6 +113,28 @@ def test_the_audit_file_is_hash_chained_and_an_edit_is_named(tmp_path: Path) -> 
     assert SQLiteAuditLog(tmp_path / "fresh.sqlite").verify() is None  # the chain continues across reopening
 
 
+def test_a_batch_of_audit_events_chains_as_the_same_events_one_by_one(tmp_path: Path) -> None:
+    events = [AuditEvent(NOW, "USA", "alice", "write", f"observation/{i}", i % 3 != 0) for i in range(7)]
+    one_by_one, batched = SQLiteAuditLog(tmp_path / "a.sqlite"), SQLiteAuditLog(tmp_path / "b.sqlite")
+    one_by_one.record(events[0])
+    batched.record(events[0])
+    for event in events[1:]:
+        one_by_one.record(event)
+    batched.record_many(events[1:])
+    batched.record_many([])
+    assert batched.verify() is None
+    assert batched.events("USA", limit=100) == one_by_one.events("USA", limit=100)
+    for log in (one_by_one, batched):
+        log.close()
+    import sqlite3
+
+    chains = [
+        [bytes(c) for (c,) in sqlite3.connect(tmp_path / name).execute("SELECT chain FROM audit ORDER BY n")]
+        for name in ("a.sqlite", "b.sqlite")
+    ]
+    assert chains[0] == chains[1]
+
+
 def test_the_audit_endpoint_shows_an_administrator_its_own_participant_only(tmp_path: Path) -> None:
     log = SQLiteAuditLog(tmp_path / "audit.sqlite")
     mech = Mechanism(audit=log)
