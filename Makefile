@@ -72,7 +72,7 @@ PROVE_EXPECT := policy,crash,pytest_prove,tamper,fuzz
 prove: install services
 	@rm -rf $(PROVE_OUT) && mkdir -p $(PROVE_OUT)
 	-$(BIN)/python -m tests.prove.policy_figures --cases 1000000 --json-out $(PROVE_OUT)/policy.json
-	-$(BIN)/python tools/prove_crash.py --cycles 1000 --json-out $(PROVE_OUT)/crash.json
+	-$(BIN)/python tools/prove_crash.py --cycles 1000 --records 4000 --json-out $(PROVE_OUT)/crash.json
 	-$(BIN)/python tools/prove_worker_crash.py --cycles 1000 --json-out $(PROVE_OUT)/worker_crash.json
 	-TRUCELINE_PROVE_OUT=$(PROVE_OUT)/pytest_prove.json $(BIN)/pytest -q tests/prove tests/fuzz
 	-$(BIN)/python tools/prove_tamper.py --faults 10000 --json-out $(PROVE_OUT)/tamper.json
