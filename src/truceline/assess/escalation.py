@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from truceline.stats import DEFAULT_PRIOR, BivariateHawkes, FitStatus, HawkesParams
 
-__all__ = ["EscalationEstimate", "rolling_escalation"]
+__all__ = ["EscalationEstimate", "rolling_escalation", "shared_decay"]
 
 FloatArray = NDArray[np.float64]
 
@@ -54,6 +54,8 @@ def rolling_escalation(
     target_events: int = 1000,
     max_window_days: float = 28.0,
     baseline_bin_days: float = 1.0,
+    decay_window_days: float | None = None,
+    decays: FloatArray | None = None,
     prior: HawkesParams = DEFAULT_PRIOR,
 ) -> list[EscalationEstimate]:
     """Fit the window ending at each of ``day_ends_s`` (epoch seconds) to the events before it.
@@ -66,6 +68,14 @@ def rolling_escalation(
     a baseline). A quiet sector's window is stretched back (up to ``max_window_days``) until it
     holds ``target_events``: the ratio's standard error falls as one over the root of the count,
     and a quiet sector's ratio changes slowly.
+
+    ``decay_window_days``: the decay β (how fast a reply follows a shot) is estimated by the same
+    exact MLE on this longer trailing span, and the window's baselines and α are then fitted at
+    that β. β and the α's are strongly correlated in a short window, so a β from two weeks of
+    fire carries most of the branching ratio's noise; the response delay is a trait of the units
+    and their weapons and changes far more slowly than the excitation. ``None`` fits β on the
+    window itself. ``decays``: the decay of each window given (one per day end, NaN where
+    unknown), e.g. :func:`shared_decay` pooled over the sectors; it takes precedence.
     """
     order = np.argsort(time_s, kind="stable")  # clock-skewed input arrives out of order
     t_all = np.asarray(time_s, dtype=np.float64)[order]
@@ -74,7 +84,7 @@ def rolling_escalation(
     out: list[EscalationEstimate] = []
     history: list[tuple[float, float]] = []  # (α_01 + α_10, its standard error) of earlier windows
     warm = None
-    for end in np.asarray(day_ends_s, dtype=np.float64):
+    for n_end, end in enumerate(np.asarray(day_ends_s, dtype=np.float64)):
         hi = int(np.searchsorted(t_all, end, side="left"))
         begin = end - window_days * 86_400.0
         if hi - int(np.searchsorted(t_all, begin, side="left")) < target_events:
@@ -91,6 +101,15 @@ def rolling_escalation(
             why = f"only {span_h / 24.0:.1f} days of data"
             res = None
         else:
+            beta = None
+            if decays is not None and np.isfinite(decays[n_end]):
+                beta = float(decays[n_end])
+            elif decay_window_days is not None and decay_window_days * 86_400.0 > end - begin:
+                beta = _decay(
+                    t_all, side, end, max(end - decay_window_days * 86_400.0, floor), baseline_bin_days, model, warm
+                )
+            if beta is not None:
+                model = BivariateHawkes(min_events=min_events, baseline_bins=bins, prior=prior, beta=beta)
             res = model.fit(np.clip(t, 0.0, span_h), c, span_h, start=warm)
             why = res.message
         if res is None or res.status == "too_few_events":
@@ -135,4 +154,90 @@ def rolling_escalation(
                 "; ".join(reasons) or res.message,
             )
         )
+    return out
+
+
+def _decay(
+    t_all: FloatArray,
+    side: NDArray[np.intp],
+    end: float,
+    begin: float,
+    bin_days: float,
+    model: BivariateHawkes,
+    warm: HawkesParams | None,
+) -> float | None:
+    """The decay β of the exact MLE on [begin, end) (days as baseline bins), or None if it cannot be fitted."""
+    lo, hi = (int(i) for i in np.searchsorted(t_all, [begin, end], side="left"))
+    span_h = (end - begin) / 3600.0
+    long = BivariateHawkes(
+        min_events=model.min_events, baseline_bins=max(round(span_h / 24.0 / bin_days), 1), prior=model.prior
+    )
+    res = long.fit(np.clip((t_all[lo:hi] - begin) / 3600.0, 0.0, span_h), side[lo:hi], span_h, start=warm)
+    return float(res.params_.beta) if res.status == "ok" else None
+
+
+def shared_decay(
+    series: list[tuple[FloatArray, FloatArray]],
+    day_ends_s: FloatArray,
+    *,
+    window_days: float = 28.0,
+    coverage_start_s: float | None = None,
+    min_events: int = 40,
+    baseline_bin_days: float = 1.0,
+) -> FloatArray:
+    """The decay β (1/hour) shared by several sectors, by exact MLE on each trailing window.
+
+    ``series`` holds each sector's (epoch seconds, P(UKR)). The joint model has its own baselines
+    and α per sector and one β: its profile log-likelihood is the sum of the sectors' profiles,
+    maximised over log β (a grid, then Brent). The response delay is a trait of the armies' fire
+    discipline and weapons, common to the sectors; pooling them makes β nearly known, so it no
+    longer carries noise into each sector's branching ratio. NaN where no sector can be fitted.
+    """
+    from scipy.optimize import minimize_scalar
+
+    from truceline.stats.hawkes_fit import _TypedEvents
+
+    floor = -np.inf if coverage_start_s is None else float(coverage_start_s)
+    prepared = []
+    for time_s, p_ukr in series:
+        order = np.argsort(time_s, kind="stable")
+        t = np.asarray(time_s, dtype=np.float64)[order]
+        prepared.append((t, np.where(np.asarray(p_ukr, dtype=np.float64)[order] >= 0.5, 0, 1).astype(np.intp)))
+    out = np.full(len(day_ends_s), np.nan)
+    for k, end in enumerate(np.asarray(day_ends_s, dtype=np.float64)):
+        begin = max(end - window_days * 86_400.0, floor)
+        span_h = (end - begin) / 3600.0
+        if span_h < 72.0:
+            continue
+        bins = max(round(span_h / 24.0 / baseline_bin_days), 1)
+        problems = []
+        for t, c in prepared:
+            lo, hi = (int(i) for i in np.searchsorted(t, [begin, end], side="left"))
+            cc = c[lo:hi]
+            if hi - lo < min_events or np.bincount(cc, minlength=2).min() == 0:
+                continue
+            ev = _TypedEvents(np.clip((t[lo:hi] - begin) / 3600.0, 0.0, span_h), cc, span_h, bins)
+            rate = np.bincount(cc, minlength=2) / span_h
+            warm = np.concatenate([np.full(bins, rate[0] * 0.5), np.full(bins, rate[1] * 0.5), np.full(4, 0.25)])
+            problems.append([ev, np.maximum(warm, 1e-9)])
+        if not problems:
+            continue
+
+        def neg_profile(log_beta: float, problems: list[list[object]] = problems) -> float:
+            total = 0.0
+            for pr in problems:
+                ev, warm = pr
+                value, theta, _ = ev.profile(float(np.exp(log_beta)), warm, 100, 1e-10)  # type: ignore[attr-defined]
+                if not np.isfinite(value):
+                    return 1e300
+                pr[1] = theta
+                total += value
+            return -total
+
+        grid = np.log(2.0) * np.arange(-5, 7)  # β from 1/32 to 64 per hour
+        values = [neg_profile(float(g)) for g in grid]
+        best = int(np.argmin(values))
+        lo_b, hi_b = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
+        res = minimize_scalar(neg_profile, bounds=(lo_b, hi_b), method="bounded", options={"xatol": 1e-4})
+        out[k] = float(np.exp(res.x)) if res.fun < 1e299 else np.nan
     return out

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 
 from truceline.agreement import Agreement
-from truceline.assess.escalation import EscalationEstimate, rolling_escalation
+from truceline.assess.escalation import EscalationEstimate, rolling_escalation, shared_decay
 from truceline.assess.indicators import (
     DESCRIPTIONS,
     RELEVANT_KINDS,
@@ -132,12 +132,14 @@ def assess_days(
     coverage = _coverage_start(table, data_start)
     first = LOOKBACK_DAYS
     escalation: dict[int, list[EscalationEstimate]] = {}
-    for s, sid in enumerate(table.sectors):
-        t, p = sector_fire(fire, sid)
-        if len(t):
-            escalation[s] = rolling_escalation(
-                t, p, day_ends[first:], window_days=14.0, coverage_start_s=max(coverage, origin)
-            )
+    series = {s: sector_fire(fire, sid) for s, sid in enumerate(table.sectors)}
+    series = {s: tp for s, tp in series.items() if len(tp[0])}
+    # One response delay β for all sectors, from the four weeks before each day (see shared_decay).
+    decays = shared_decay(list(series.values()), day_ends[first:], coverage_start_s=max(coverage, origin))
+    for s, (t, p) in series.items():
+        escalation[s] = rolling_escalation(
+            t, p, day_ends[first:], window_days=14.0, coverage_start_s=max(coverage, origin), decays=decays
+        )
     spiral = np.zeros(p7.shape, dtype=bool)
     for s, estimates in escalation.items():
         spiral[s, first:] = [e.spiral for e in estimates]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from truceline.assess import rolling_escalation
+from truceline.assess.escalation import shared_decay
 from truceline.sim import HawkesParams, simulate_hawkes
 
 DAY = 86_400.0
@@ -48,3 +49,29 @@ def test_clock_skewed_input_in_any_order_gives_the_same_estimates() -> None:
     a = rolling_escalation(t, p, np.array([8 * DAY]), coverage_start_s=0.0)
     b = rolling_escalation(t[order], p[order], np.array([8 * DAY]), coverage_start_s=0.0)
     assert a == b
+
+
+def test_a_decay_from_a_longer_span_keeps_the_ratio_within_its_error() -> None:
+    t, p, rho = _fire(1.0, 28, 4)
+    ends = np.array([21 * DAY, 28 * DAY])
+    own = rolling_escalation(t, p, ends, window_days=7.0, target_events=0, coverage_start_s=0.0)
+    long = rolling_escalation(
+        t, p, ends, window_days=7.0, target_events=0, coverage_start_s=0.0, decay_window_days=28.0
+    )
+    for a, b in zip(own, long, strict=True):
+        assert b.status == "ok" and b.branching_ratio is not None and b.branching_ratio_se is not None
+        assert a.n_events == b.n_events
+        assert abs(b.branching_ratio - rho) < 3 * b.branching_ratio_se + 0.02
+
+
+def test_the_decay_shared_by_sectors_is_recovered_and_sharpens_each_sectors_ratio() -> None:
+    a, b = _fire(1.0, 21, 5), _fire(0.8, 21, 6)
+    ends = np.array([2 * DAY, 21 * DAY])
+    decays = shared_decay([(a[0], a[1]), (b[0], b[1])], ends, coverage_start_s=0.0)
+    assert np.isnan(decays[0])  # under three days of data: no decay
+    own = [shared_decay([x], ends[1:], coverage_start_s=0.0)[0] for x in ((a[0], a[1]), (b[0], b[1]))]
+    assert min(own) < decays[1] < max(own)  # pooled: between the sectors' own estimates
+    assert abs(decays[1] - 2.0) < 0.5
+    (e,) = rolling_escalation(a[0], a[1], ends[1:], window_days=14.0, coverage_start_s=0.0, decays=decays[1:])
+    assert e.status == "ok" and e.branching_ratio is not None and e.branching_ratio_se is not None
+    assert abs(e.branching_ratio - a[2]) < 3 * e.branching_ratio_se + 0.02
