@@ -9,10 +9,13 @@ Three steps, each vectorised over all arrivals (no Python loop per arrival or pe
 2. **Locate** each seed's arrivals (:func:`truceline.fuse._locate.locate`) and merge seeds that
    converge on the same origin (a blast near a cell edge seeds two cells).
 3. **Predict and match**: from each located origin, the arrival time at every array within
-   range is predicted, and the array's pick nearest that time (within a tolerance from its
-   stated timing error) is claimed. An arrival claimed by several origins goes to the one it
-   fits best. The origins are relocated with what they claimed, and the matching is repeated
-   with a tight tolerance. False picks and wild picks stay unclaimed.
+   range is predicted, and the array's pick nearest that time is claimed when it lies within
+   :data:`TIGHT_SIGMAS` of its stated timing errors. An arrival claimed by several origins goes
+   to the best-supported one, then the one it fits best. The first round
+   adds a loose :data:`LOOSE_TOLERANCE_S`: a seed located from a few picks, one of them wrong, can
+   sit kilometres off, and the picks it missed bring it back once the locator's deletion-χ²
+   drops the wrong one. The origins are relocated with what they claimed, and the matching is
+   repeated tight. False picks and wild picks stay unclaimed.
 
 4. **Second pass and weather**: seeds from what is left (a battery's guns fire seconds apart
    and share a seed cell); then the weather is calibrated from the arrivals
@@ -20,10 +23,18 @@ Three steps, each vectorised over all arrivals (no Python loop per arrival or pe
    again with the corrected weather, and everything is matched and located once more.
 
 Arrivals without a bearing still join events in step 3; they just do not seed them.
+
+A day of a whole front line can be cut at hour boundaries into spans associated in parallel
+processes (:func:`associate_parallel`); the calibration is per hour, so the spans reproduce the
+serial association (:func:`associate_serial`) but for blasts at the cuts.
 """
 
 from __future__ import annotations
 
+import itertools
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,7 +69,7 @@ MAX_RANGE_M = 40_000.0
 CHUNK_S = 1_800.0
 MAX_TRAVEL_S = MAX_RANGE_M / 300.0
 MIN_STATIONS = 3
-LOOSE_TOLERANCE_S = 0.3
+LOOSE_TOLERANCE_S = 1.0
 TIGHT_SIGMAS = 5.0
 MERGE_M = 1_000.0
 MERGE_S = 1.0
@@ -69,6 +80,9 @@ MIN_LOCATED_STATIONS = 4
 CONSISTENCY_P = 1e-3
 REDO_C_MPS = 0.3
 REDO_WIND_MPS = 0.5
+MAX_WORKERS = 2
+PARALLEL_MIN_ARRIVALS = 200_000
+SPAN_MARGIN_S = 2 * MAX_TRAVEL_S
 
 
 @dataclass
@@ -394,8 +408,102 @@ def _concat(a: Solutions, b: Solutions) -> Solutions:
     )
 
 
-def associate(arr: Arrivals, weather: Weather) -> Association:
-    """Group arrivals into located events (see the module docstring)."""
+def associate(arr: Arrivals, weather: Weather, *, workers: int | None = 1) -> Association:
+    """Group arrivals into located events (see the module docstring).
+
+    With ``workers`` > 1 a long window is cut at hour boundaries into spans associated in
+    parallel forked processes (:func:`associate_parallel`); ``None`` uses up to
+    :data:`MAX_WORKERS` cores when the window holds at least :data:`PARALLEL_MIN_ARRIVALS`
+    arrivals. The default, 1, is the plain serial association, which the parallel one reproduces
+    (a library call does not fork behind its caller's back unless asked).
+    """
+    if workers is None:
+        workers = min(MAX_WORKERS, os.cpu_count() or 1) if len(arr) >= PARALLEL_MIN_ARRIVALS else 1
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        return associate_parallel(arr, weather, workers)
+    return associate_serial(arr, weather)
+
+
+def _take_arrivals(arr: Arrivals, idx: IntArray) -> Arrivals:
+    return Arrivals(
+        arr.sensor[idx],
+        arr.time_s[idx],
+        arr.sigma_s[idx],
+        arr.bearing_deg[idx],
+        arr.bearing_sigma_deg[idx],
+        arr.sensor_lon,
+        arr.sensor_lat,
+    )
+
+
+def split_points(time_s: FloatArray, parts: int) -> list[float]:
+    """Hour boundaries that cut the arrivals into ``parts`` spans of about equal size (may be fewer)."""
+    if len(time_s) == 0 or parts < 2:
+        return []
+    qs = np.quantile(time_s, np.arange(1, parts) / parts)
+    cuts = np.unique(np.round(qs / CALIBRATION_BIN_S) * CALIBRATION_BIN_S)
+    lo, hi = float(time_s.min()), float(time_s.max())
+    return [float(c) for c in cuts if lo + CALIBRATION_BIN_S <= c <= hi - CALIBRATION_BIN_S]
+
+
+def associate_parallel(arr: Arrivals, weather: Weather, workers: int) -> Association:
+    """:func:`associate_serial` over time spans cut at hour boundaries, one process per span.
+
+    Every span gets its own arrivals plus :data:`SPAN_MARGIN_S` on either side, so each blast
+    that fired inside it has all its arrivals and the seeds near its edges their context; of each
+    span's events only those whose origin time falls inside it are kept. The weather calibration
+    is per hour and the cuts are on hours, so the spans see the same calibration as one run. An
+    arrival claimed by kept events of two spans (a blast at a cut, located on both sides) stays
+    with the earlier span's.
+    """
+    cuts = split_points(arr.time_s, workers)
+    if not cuts:
+        return associate_serial(arr, weather)
+    bounds = [-np.inf, *cuts, np.inf]
+    spans = []
+    for a, b in itertools.pairwise(bounds):
+        idx = np.flatnonzero((arr.time_s >= a - SPAN_MARGIN_S) & (arr.time_s < b + SPAN_MARGIN_S))
+        spans.append((a, b, idx))
+    # Forked, not spawned: a spawned worker re-imports the caller's main module, which a script
+    # without a ``__main__`` guard would run again. The workers only compute and return.
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=len(spans) - 1, mp_context=ctx) as pool:
+        futures = [pool.submit(associate_serial, _take_arrivals(arr, idx), weather) for _, _, idx in spans[1:]]
+        first = associate_serial(_take_arrivals(arr, spans[0][2]), weather)
+        results = [first, *[f.result() for f in futures]]
+    event_of = np.full(len(arr), -1, dtype=np.intp)
+    sols: list[Solutions] = []
+    cs: list[FloatArray] = []
+    wes: list[FloatArray] = []
+    wns: list[FloatArray] = []
+    offset = 0
+    for (a, b, idx), res in zip(spans, results, strict=True):
+        sol = res.solutions
+        # An event without a finite origin time is placed by its first arrival.
+        first_arrival = np.full(res.n_events, np.inf)
+        mine = res.event_of >= 0
+        np.minimum.at(first_arrival, res.event_of[mine], arr.time_s[idx[mine]])
+        when = np.where(np.isfinite(sol.t0), sol.t0, first_arrival)
+        keep = np.flatnonzero((when >= a) & (when < b))
+        remap = np.full(res.n_events, -1, dtype=np.intp)
+        remap[keep] = np.arange(len(keep)) + offset
+        got = remap[np.maximum(res.event_of, 0)]
+        got[res.event_of < 0] = -1
+        free = (got >= 0) & (event_of[idx] < 0)
+        event_of[idx[free]] = got[free]
+        sols.append(_subset(sol, keep))
+        cs.append(res.c[keep])
+        wes.append(res.wind_e[keep])
+        wns.append(res.wind_n[keep])
+        offset += len(keep)
+    sol = sols[0]
+    for more in sols[1:]:
+        sol = _concat(sol, more)
+    return Association(event_of, sol, np.concatenate(cs), np.concatenate(wes), np.concatenate(wns))
+
+
+def associate_serial(arr: Arrivals, weather: Weather) -> Association:
+    """Group arrivals into located events in this process (see the module docstring)."""
     event_of, sol = _pass(arr, weather)
     # Guns of one battery fire seconds apart from a few hundred metres: their blasts share a seed
     # cell, so the first pass finds one. A second pass seeds from what is left unclaimed.
@@ -438,7 +546,12 @@ def associate(arr: Arrivals, weather: Weather) -> Association:
     _, _, gain = weather_information(picks, sol2, c2, we2, wn2)
     sol2.cov = sol2.cov + np.einsum("kij,kjl,kml->kim", gain, weather_cov, gain)
     _publishable(sol2, picks)
-    return Association(event_of, sol2, c2, we2, wn2)
+    # Events the last matching left without an arrival (their picks went to a better fit) are gone.
+    live = np.flatnonzero(np.bincount(event_of[event_of >= 0], minlength=n) > 0)
+    remap = np.full(n, -1, dtype=np.intp)
+    remap[live] = np.arange(len(live))
+    event_of = np.where(event_of >= 0, remap[np.maximum(event_of, 0)], -1)
+    return Association(event_of, _subset(sol2, live), c2[live], we2[live], wn2[live])
 
 
 def _redo_bad_weather_hours(

@@ -20,10 +20,14 @@ per arrival. Weights are ``1/σ²`` from each sensor's stated timing error; the 
 inverse Fisher information ``(JᵀWJ)⁻¹`` at the solution — the Cramér–Rao bound of the geometry —
 and is reported as a 95 % ellipse.
 
-Outlier picks (a wrong phase picked, tenths of a second off) are removed one per event per
-round when their normalised residual exceeds :data:`REJECT_SIGMA` and enough picks remain to
-tell which one is wrong; the final solution is a plain weighted least-squares fit of the rest,
-so it keeps the efficiency of least squares.
+Outlier picks (a wrong phase picked, tenths of a second off) are removed by deletion-χ²: while
+an event's χ² exceeds the :data:`REJECT_P` upper quantile and more than :data:`MIN_KEEP` picks
+remain, the pick whose removal lowers χ² the most goes (:func:`deletion_chi2`, the leave-one-out
+χ² in closed form from the hat matrix, so a wrong pick that dragged the fit toward itself is found
+even when a good pick shows the largest residual); only the events that lost a pick are fitted
+again. Small events still improbable after that get leave-one-out restarts from two starting
+points (:func:`_leave_one_out`). The final solution is a plain weighted least-squares fit of the
+picks kept, so it keeps the efficiency of least squares.
 
 :func:`locate_reference` is the plain twin (one event at a time, explicit loops) that the tests
 compare with :func:`locate`.
@@ -44,8 +48,16 @@ IntArray = NDArray[np.intp]
 BoolArray = NDArray[np.bool_]
 
 GEOD = pyproj.Geod(ellps="WGS84")
-REJECT_SIGMA = 4.5
-"""A pick whose residual exceeds this many of its standard errors is an outlier candidate."""
+REJECT_P = 0.01
+"""An event whose χ² exceeds this upper quantile loses its worst pick (deletion-χ²), one per round."""
+MIN_KEEP = 4
+"""Never reject below this many picks: with fewer, no pick can be told wrong from the rest."""
+MAX_DELETIONS = 4
+"""At most this many picks are rejected per event (one per round)."""
+LOO_MAX_PICKS = 8
+"""Events with at most this many picks get leave-one-out restarts (larger ones are redundant enough)."""
+LOO_P = 1e-4
+"""Significance (before Bonferroni over the event's picks) for a left-out pick to be declared wrong."""
 MAX_STEP_M = 5_000.0
 LM_DAMPING = 1e-6
 MAX_ITERATIONS = 12
@@ -165,6 +177,61 @@ def _plane(picks: Picks, lon: FloatArray, lat: FloatArray) -> _Plane:
     return _Plane(lon.copy(), lat.copy(), d * np.sin(a), d * np.cos(a), gamma)
 
 
+def _replane(plane: _Plane, picks: Picks, lon: FloatArray, lat: FloatArray, moved: BoolArray) -> _Plane:
+    """The plane re-centred on (lon, lat) for the events ``moved``; the others' picks are kept as they are."""
+    sel = np.flatnonzero(moved[picks.event])
+    if len(sel) == 0:
+        return _Plane(lon.copy(), lat.copy(), plane.ex, plane.ny, plane.gamma)
+    ev = picks.event[sel]
+    az, back, d = GEOD.inv(lon[ev], lat[ev], picks.lon[sel], picks.lat[sel])
+    a = np.radians(np.asarray(az))
+    d = np.asarray(d)
+    ex, ny, gamma = plane.ex.copy(), plane.ny.copy(), plane.gamma.copy()
+    ex[sel], ny[sel] = d * np.sin(a), d * np.cos(a)
+    gamma[sel] = np.angle(np.exp(1j * (np.radians(np.asarray(back)) - (a + np.pi))))
+    return _Plane(lon.copy(), lat.copy(), ex, ny, gamma)
+
+
+@dataclass
+class _Rows:
+    """Per-pick residuals and Jacobian rows at the current estimate (for the picks ``idx``)."""
+
+    ev: IntArray
+    res_t: FloatArray  # time residual (s)
+    res_b: FloatArray  # bearing residual (rad)
+    gx: FloatArray  # ∂t/∂(east, north)
+    gy: FloatArray
+    hx: FloatArray  # ∂β/∂(east, north)
+    hy: FloatArray
+
+
+def _rows(
+    picks: Picks,
+    plane: _Plane,
+    idx: IntArray,
+    px: FloatArray,
+    py: FloatArray,
+    t0: FloatArray,
+    c: FloatArray,
+    wind_e: FloatArray,
+    wind_n: FloatArray,
+) -> _Rows:
+    ev = picks.event[idx]
+    dx = plane.ex[idx] - px[ev]
+    dy = plane.ny[idx] - py[ev]
+    r = np.maximum(np.hypot(dx, dy), 1.0)
+    ux, uy = dx / r, dy / r
+    travel, gx, gy = _jacobian(r, ux, uy, c[ev], wind_e[ev], wind_n[ev])
+    res_t = picks.time_s[idx] - t0[ev] - travel
+    # Bearing from the sensor to the source and its gradient with respect to the source position:
+    # (cos β, -sin β) / r per radian (β in the plane; gamma makes it a true azimuth).
+    beta_plane = np.arctan2(-ux, -uy)
+    beta = beta_plane + plane.gamma[idx]
+    res_b = np.angle(np.exp(1j * (np.radians(np.nan_to_num(picks.bearing_deg[idx])) - beta)))
+    hx, hy = np.cos(beta_plane) / r, -np.sin(beta_plane) / r
+    return _Rows(ev, res_t, res_b, gx, gy, hx, hy)
+
+
 def _system(
     picks: Picks,
     plane: _Plane,
@@ -183,19 +250,8 @@ def _system(
 
     Only the picks ``idx`` take part; residuals are returned for those picks.
     """
-    ev = picks.event[idx]
-    dx = plane.ex[idx] - px[ev]
-    dy = plane.ny[idx] - py[ev]
-    r = np.maximum(np.hypot(dx, dy), 1.0)
-    ux, uy = dx / r, dy / r
-    travel, gx, gy = _jacobian(r, ux, uy, c[ev], wind_e[ev], wind_n[ev])
-    res_t = picks.time_s[idx] - t0[ev] - travel
-    # Bearing from the sensor to the source and its gradient with respect to the source position:
-    # (cos β, -sin β) / r per radian (β in the plane; gamma makes it a true azimuth).
-    beta_plane = np.arctan2(-ux, -uy)
-    beta = beta_plane + plane.gamma[idx]
-    res_b = np.angle(np.exp(1j * (np.radians(np.nan_to_num(picks.bearing_deg[idx])) - beta)))
-    hx, hy = np.cos(beta_plane) / r, -np.sin(beta_plane) / r
+    g = _rows(picks, plane, idx, px, py, t0, c, wind_e, wind_n)
+    ev, res_t, res_b, gx, gy, hx, hy = g.ev, g.res_t, g.res_b, g.gx, g.gy, g.hx, g.hy
     wt, wb = weight_t[idx], weight_b[idx]
     mat = _normal_matrix(ev, wt, gx, gy, n)
     mat[:, :2, :2] += np.stack(
@@ -208,6 +264,38 @@ def _system(
     return mat, rhs, res_t, res_b, chi2
 
 
+def deletion_chi2(mat: FloatArray, g: _Rows, weight_t: FloatArray, weight_b: FloatArray) -> FloatArray:
+    """How much each pick's removal would lower its event's χ² (time and bearing rows together).
+
+    For weighted least squares with whitened rows ``A_i`` (the pick's time and bearing rows),
+    whitened residuals ``e_i`` and hat block ``H_ii = A_i M⁻¹ A_iᵀ`` (``M`` the normal matrix of
+    the picks in use), the fit without the pick has ``χ²₋ᵢ = χ² − e_iᵀ (I − H_ii)⁻¹ e_i``: the
+    leave-one-out χ² without refitting (exact for the linearised model at the solution).
+    ``weight_t``/``weight_b`` are per pick of ``g`` (zero for picks not in use).
+    """
+    n = len(mat)
+    inv = np.zeros((n, 3, 3))
+    ok = np.isfinite(mat).all(axis=(1, 2)) & (np.abs(np.linalg.det(mat)) > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inv[ok] = np.linalg.inv(mat[ok])
+    st, sb = np.sqrt(weight_t), np.sqrt(weight_b)
+    a = np.stack([g.gx, g.gy, np.ones_like(g.gx)], -1) * st[:, None]
+    b = np.stack([g.hx, g.hy, np.zeros_like(g.hx)], -1) * sb[:, None]
+    mi = inv[g.ev]
+    ma = np.einsum("kij,kj->ki", mi, a)
+    mb = np.einsum("kij,kj->ki", mi, b)
+    h_aa = np.einsum("ki,ki->k", a, ma)
+    h_ab = np.einsum("ki,ki->k", a, mb)
+    h_bb = np.einsum("ki,ki->k", b, mb)
+    # (I − H)⁻¹ for the 2×2 block; a pick that alone fixes the solution (1 − h → 0) cannot be judged.
+    p, q, s = 1.0 - h_aa, -h_ab, 1.0 - h_bb
+    det = p * s - q * q
+    ea, eb = st * g.res_t, sb * g.res_b
+    with np.errstate(invalid="ignore", divide="ignore"):
+        red = (s * ea * ea - 2.0 * q * ea * eb + p * eb * eb) / det
+    return np.where(np.isfinite(red) & (det > 1e-6), red, 0.0)
+
+
 def _recentre(plane: _Plane, px: FloatArray, py: FloatArray) -> tuple[FloatArray, FloatArray]:
     """The (lon, lat) of plane offsets (px, py): the azimuthal-equidistant inverse, exact."""
     lon, lat = plane.lon.copy(), plane.lat.copy()
@@ -217,6 +305,60 @@ def _recentre(plane: _Plane, px: FloatArray, py: FloatArray) -> tuple[FloatArray
         lo, la, _ = GEOD.fwd(lon[idx], lat[idx], np.degrees(np.arctan2(px[idx], py[idx])), dist[idx])
         lon[idx], lat[idx] = lo, la
     return lon, lat
+
+
+_CHI2_TABLE: dict[float, FloatArray] = {}
+
+
+def chi2_isf(p: float, dof: FloatArray | IntArray) -> FloatArray:
+    """``scipy.stats.chi2.isf(p, dof)`` for integer degrees of freedom (at least 1), from a table."""
+    table = _CHI2_TABLE.get(p)
+    k = np.maximum(np.asarray(dof, dtype=np.int64), 1)
+    top = int(k.max()) if k.size else 1
+    if table is None or len(table) <= top:
+        table = np.asarray(chi2_dist.isf(p, np.arange(max(top + 1, 512))), dtype=np.float64)
+        _CHI2_TABLE[p] = table
+    return np.asarray(table[k])
+
+
+def _worst_pick(
+    picks: Picks,
+    plane: _Plane,
+    use: BoolArray,
+    judge: BoolArray,
+    t0: FloatArray,
+    c: FloatArray,
+    wind_e: FloatArray,
+    wind_n: FloatArray,
+    w_time: FloatArray,
+    w_bear: FloatArray,
+    has_b: BoolArray,
+) -> IntArray:
+    """Deletion-χ²: per event whose fit is improbable, the pick whose removal lowers χ² the most.
+
+    An event is a candidate while its χ² exceeds the :data:`REJECT_P` quantile of its degrees of
+    freedom and at least :data:`MIN_KEEP` picks would remain. Judging a pick by the fit *without*
+    it (not by its own residual) finds the wrong pick even when it has dragged the solution toward
+    itself and a good pick shows the largest residual.
+    """
+    ev = picks.event
+    n = len(t0)
+    zero = np.zeros(n)
+    idx = np.flatnonzero(use & judge[ev])
+    if len(idx) == 0:
+        return idx
+    mat, _, _, _, chi2 = _system(picks, plane, idx, n, zero, zero, t0, c, wind_e, wind_n, w_time, w_bear)
+    n_used = np.bincount(ev[idx], minlength=n)
+    dof = n_used + np.bincount(ev[idx], weights=has_b[idx].astype(float), minlength=n) - 3
+    candidate = judge & (chi2 > chi2_isf(REJECT_P, dof)) & (n_used > MIN_KEEP)
+    sel = np.flatnonzero(use & candidate[ev])
+    if len(sel) == 0:
+        return sel
+    g = _rows(picks, plane, sel, zero, zero, t0, c, wind_e, wind_n)
+    red = deletion_chi2(mat, g, w_time[sel], w_bear[sel])
+    order = np.lexsort((-red, g.ev))
+    first = order[np.r_[True, g.ev[order][1:] != g.ev[order][:-1]]]
+    return sel[first[red[first] > 0]]
 
 
 def locate(
@@ -254,10 +396,12 @@ def locate(
     status = np.zeros(n, dtype=np.intp)
     counts = np.bincount(ev, weights=use.astype(float), minlength=n)
     status[counts < 3] = TOO_FEW
-    rounds = 3 if reject else 1  # a second round re-centred on the first solution removes the plane's error
+    rounds = MAX_DELETIONS + 1 if reject else 1
     all_picks = np.arange(len(ev))
+    redo = np.ones(n, dtype=bool)
     for rnd in range(rounds + 1):
-        moving = status == OK
+        moving = (status == OK) & redo
+        fitted = moving.copy()
         px, py = np.zeros(n), np.zeros(n)
         for _ in range(MAX_ITERATIONS):
             if not moving.any():
@@ -281,23 +425,19 @@ def locate(
             moving &= dist > TOLERANCE_M
         # Re-centre the plane on the solution: distances from the centre are exact again.
         lon, lat = _recentre(plane, px, py)
-        plane = _plane(picks, lon, lat)
+        plane = _replane(plane, picks, lon, lat, fitted)
         px, py = np.zeros(n), np.zeros(n)
         if rnd == rounds:
             break
-        if not reject:
-            continue
-        # Outlier picks: the worst per event, if it is far out and enough picks remain to tell.
-        _, _, res_t, res_b, _ = _system(picks, plane, all_picks, n, px, py, t0, c, wind_e, wind_n, w_time, w_bear)
-        norm = np.maximum(np.abs(res_t) * np.sqrt(w_time), np.abs(res_b) * np.sqrt(w_bear))
-        norm = np.where(use & (status[ev] == OK), norm, -1.0)
-        order = np.lexsort((-norm, ev))
-        first = order[np.r_[True, ev[order][1:] != ev[order][:-1]]] if len(order) else order
-        counts = np.bincount(ev, weights=use.astype(float), minlength=n)
-        drop = first[(norm[first] > REJECT_SIGMA) & (counts[ev[first]] >= 5)]
-        if len(drop) == 0:
+        # The first solution's plane was centred on the start: one more round, re-centred, for all.
+        redo = np.full(n, rnd == 0)
+        if reject:
+            # Only the events fitted this round can have changed their verdict.
+            drop = _worst_pick(picks, plane, use, (status == OK) & fitted, t0, c, wind_e, wind_n, w_time, w_bear, has_b)
+            use[drop] = False
+            redo[ev[drop]] = True
+        if not redo.any():
             break
-        use[drop] = False
     # Final statistics at the solution (the plane is centred on it).
     w_t, w_b = np.where(use, w_time, 0.0), np.where(use, w_bear, 0.0)
     mat, _, res_t, _, chi2 = _system(picks, plane, all_picks, n, px, py, t0, c, wind_e, wind_n, w_t, w_b)
@@ -317,7 +457,98 @@ def locate(
     sol = Solutions(lon, lat, t0, cov, n_used, rms, chi2, status, use)
     if retry:
         _retry_from_first_arrival(picks, sol, c, wind_e, wind_n, dof, reject)
+        if reject:
+            _leave_one_out(picks, sol, c, wind_e, wind_n, has_b)
     return sol
+
+
+def _first_arrival_start(
+    picks: Picks, event: IntArray, toward_lon: FloatArray, toward_lat: FloatArray, n: int
+) -> tuple[FloatArray, FloatArray]:
+    """Per event, a point 200 m from its first array toward (toward_lon, toward_lat): never on a sensor."""
+    order = np.lexsort((picks.time_s, event))
+    first = order[np.r_[True, event[order][1:] != event[order][:-1]]]
+    f = np.zeros(n, dtype=np.intp)
+    f[event[first]] = first
+    az, _, _ = GEOD.inv(picks.lon[f], picks.lat[f], toward_lon, toward_lat)
+    lon0, lat0, _ = GEOD.fwd(picks.lon[f], picks.lat[f], az, np.full(n, 200.0))
+    return np.asarray(lon0), np.asarray(lat0)
+
+
+def _leave_one_out(
+    picks: Picks, sol: Solutions, c: FloatArray, wind_e: FloatArray, wind_n: FloatArray, has_b: BoolArray
+) -> None:
+    """Leave-one-out restarts for the small events whose fit is still improbable after deletion.
+
+    The deletion-χ² judges picks at the current solution; with few arrays a wrong pick can hold
+    the least squares in a minimum where the statistic points at a good pick, or where removing
+    a pick would leave too few to trust. Each pick is left out in turn and the rest fitted
+    afresh from two starts (the current solution and beside the first array to hear the blast);
+    if the left-out pick's arrival time is then improbable (externally studentised residual beyond
+    the :data:`LOO_P` quantile, Bonferroni over the event's picks) while the rest fit well, the
+    pick is dropped and that fit kept. Vectorised over all (event, left-out pick) pairs.
+    """
+    ev = picks.event
+    n = len(sol.lon)
+    dof = sol.n_used + np.bincount(ev, weights=(sol.used & has_b).astype(float), minlength=n) - 3
+    cand = ((sol.status == OK) | (sol.status == INCONSISTENT)) & (sol.n_used > MIN_KEEP)
+    cand &= (sol.n_used <= LOO_MAX_PICKS) & (sol.chi2 > chi2_isf(REJECT_P, dof))
+    sel = np.flatnonzero(sol.used & cand[ev])
+    if len(sel) == 0:
+        return
+    sel = sel[np.argsort(ev[sel], kind="stable")]
+    e_sel = ev[sel]
+    starts = np.r_[0, np.flatnonzero(np.diff(e_sel)) + 1]
+    k = np.diff(np.r_[starts, len(sel)])
+    size = k * k
+    total = int(size.sum())
+    base = np.repeat(np.cumsum(size) - size, size)
+    off = np.arange(total) - base
+    kk = np.repeat(k, size)
+    i, j = off // kk, off % kk
+    first = np.repeat(starts, size)
+    p, q = first + i, first + j  # trial p (pick sel[p] left out) holds pick sel[q]
+    keep = p != q
+    p, q = p[keep], q[keep]
+    trial_event = e_sel  # the event of trial p
+    sub = _take(picks, sel[q])
+    sub.event = p
+    m = len(sel)
+    te = trial_event
+    best: Solutions | None = None
+    lon_a, lat_a = _first_arrival_start(sub, p, sol.lon[te], sol.lat[te], m)
+    for lon0, lat0 in ((sol.lon[te], sol.lat[te]), (lon_a, lat_a)):
+        trial = locate(sub, m, c[te], wind_e[te], wind_n[te], lon0, lat0, reject=False, retry=False)
+        if best is None:
+            best = trial
+            continue
+        better = (trial.status == OK) & ((best.status != OK) | (trial.chi2 < best.chi2))
+        for name in ("lon", "lat", "t0", "cov", "n_used", "rms_s", "chi2", "status"):
+            getattr(best, name)[better] = getattr(trial, name)[better]
+    assert best is not None
+    # The left-out pick's time against the trial's prediction, with the prediction's own variance.
+    out = sel
+    az, _, d = GEOD.inv(best.lon, best.lat, picks.lon[out], picks.lat[out])
+    a = np.radians(np.asarray(az))
+    r = np.maximum(np.asarray(d), 1.0)
+    travel, gx, gy = _jacobian(r, np.sin(a), np.cos(a), c[te], wind_e[te], wind_n[te])
+    resid = picks.time_s[out] - best.t0 - travel
+    jrow = np.stack([gx, gy, np.ones_like(gx)], -1)
+    cov = np.where(np.isfinite(best.cov), best.cov, 0.0)
+    var = picks.sigma_s[out] ** 2 + np.einsum("ki,kij,kj->k", jrow, cov, jrow)
+    z2 = np.where(best.status == OK, resid * resid / var, -1.0)
+    bear = np.bincount(sub.event, weights=has_b[sel[q]].astype(float), minlength=m)
+    dof = np.maximum(best.n_used + bear - 3, 1)
+    fits = best.chi2 <= chi2_isf(REJECT_P, dof)
+    order = np.lexsort((-z2, te))
+    top = order[np.r_[True, te[order][1:] != te[order][:-1]]]
+    take = top[(z2[top] > chi2_dist.isf(LOO_P / k[np.searchsorted(e_sel[starts], te[top])], 1)) & fits[top]]
+    if len(take) == 0:
+        return
+    e = te[take]
+    for name in ("lon", "lat", "t0", "cov", "n_used", "rms_s", "chi2", "status"):
+        getattr(sol, name)[e] = getattr(best, name)[take]
+    sol.used[sel[take]] = False
 
 
 def _retry_from_first_arrival(
@@ -332,9 +563,7 @@ def _retry_from_first_arrival(
     """
     ev = picks.event
     n = len(sol.lon)
-    suspect = np.flatnonzero(
-        ((sol.status == OK) | (sol.status == INCONSISTENT)) & (sol.chi2 > chi2_dist.isf(RETRY_P, np.maximum(dof, 1)))
-    )
+    suspect = np.flatnonzero(((sol.status == OK) | (sol.status == INCONSISTENT)) & (sol.chi2 > chi2_isf(RETRY_P, dof)))
     if len(suspect) == 0:
         return
     order = np.lexsort((picks.time_s, ev))

@@ -166,3 +166,37 @@ def test_bad_input_gives_no_crash_and_no_fabricated_location() -> None:
     assert list(store.records("incident")) == []
     # An empty window is not an error either.
     assert run(store, default_agreement(), after_seq=store.max_seq(), upto_seq=store.max_seq())["incidents"] == 0
+
+
+def test_parallel_spans_reproduce_the_serial_association(small_run: tuple[Path, MemoryStore]) -> None:
+    # The plain serial association is the reference; cutting the day at hour boundaries into
+    # spans associated in separate processes must give the same events.
+    from truceline.fuse._associate import associate_parallel, associate_serial, split_points
+    from truceline.fuse._run import _weather
+
+    _, store = small_run
+    loaded = _load(store, 0, store.max_seq())
+    arr = loaded.arrivals
+    weather = _weather(store, float(arr.time_s.min()), float(arr.time_s.max()))
+    assert len(split_points(arr.time_s, 2)) == 1
+    serial = associate_serial(arr, weather)
+    parallel = associate_parallel(arr, weather, 2)
+
+    def groups(a: object) -> dict[frozenset[int], int]:
+        ev = a.event_of  # type: ignore[attr-defined]
+        out: dict[int, list[int]] = {}
+        for i, e in enumerate(ev.tolist()):
+            if e >= 0:
+                out.setdefault(e, []).append(i)
+        return {frozenset(v): k for k, v in out.items()}
+
+    gs, gp = groups(serial), groups(parallel)
+    same = set(gs) & set(gp)
+    assert len(same) >= 0.97 * len(gs)
+    assert abs(len(gp) - len(gs)) <= 0.02 * len(gs) + 1
+    for members in same:
+        i, j = gs[members], gp[members]
+        _, _, d = GEOD.inv(
+            serial.solutions.lon[i], serial.solutions.lat[i], parallel.solutions.lon[j], parallel.solutions.lat[j]
+        )
+        assert d < 1.0 or serial.solutions.status[i] != 0

@@ -7,7 +7,17 @@ import pyproj
 import pytest
 
 from truceline.fuse import Picks, locate, locate_reference
-from truceline.fuse._locate import COLLINEAR, OK, TOO_FEW
+from truceline.fuse._locate import (
+    COLLINEAR,
+    MIN_KEEP,
+    OK,
+    TOO_FEW,
+    _leave_one_out,
+    _plane,
+    _rows,
+    _system,
+    deletion_chi2,
+)
 
 GEOD = pyproj.Geod(ellps="WGS84")
 LON0, LAT0 = 37.5, 48.3
@@ -180,3 +190,75 @@ def test_bad_geometry_gives_a_reason_not_a_location() -> None:
     assert sol.status[0] == TOO_FEW
     assert sol.status[1] != OK
     assert sol.status[1] in (COLLINEAR, 4)
+
+
+def _one_event(picks: Picks, keep: np.ndarray) -> Picks:
+    return Picks(
+        np.zeros(len(keep), dtype=np.intp),
+        picks.lon[keep],
+        picks.lat[keep],
+        picks.time_s[keep],
+        picks.sigma_s[keep],
+        picks.bearing_deg[keep],
+        picks.bearing_sigma_deg[keep],
+    )
+
+
+def test_deletion_chi2_agrees_with_refitting_without_each_pick() -> None:
+    # The closed form (leave-one-out χ² from the hat matrix) against the plain way: refit without the pick.
+    rng = np.random.default_rng(8)
+    picks, _ = _events(1, 7, 0.01, rng)
+    picks.time_s[2] += 0.08
+    c, zero = np.array([340.0]), np.zeros(1)
+    full = locate(picks, 1, c, zero, zero, *_start(picks, 1), reject=False)
+    plane = _plane(picks, full.lon, full.lat)
+    idx = np.arange(len(picks))
+    w_t = 1.0 / picks.sigma_s**2
+    w_b = 1.0 / np.radians(picks.bearing_sigma_deg) ** 2
+    mat, _, _, _, chi2 = _system(picks, plane, idx, 1, zero, zero, full.t0, c, zero, zero, w_t, w_b)
+    assert chi2[0] == pytest.approx(full.chi2[0], rel=1e-6)
+    fast = deletion_chi2(mat, _rows(picks, plane, idx, zero, zero, full.t0, c, zero, zero), w_t, w_b)
+    for i in range(len(picks)):
+        rest = _one_event(picks, np.delete(idx, i))
+        again = locate(rest, 1, c, zero, zero, full.lon, full.lat, full.t0, reject=False, retry=False)
+        assert fast[i] == pytest.approx(full.chi2[0] - again.chi2[0], rel=0.02, abs=0.05)
+    assert int(np.argmax(fast)) == 2
+
+
+def test_deletion_finds_the_wrong_pick_that_hides_behind_a_good_one() -> None:
+    # Few picks, one wrong: it drags the fit toward itself. Rejection keeps going while the χ² is
+    # improbable and leaves four picks at least.
+    rng = np.random.default_rng(9)
+    hits = 0
+    for _ in range(40):
+        picks, truth = _events(1, 6, 0.01, rng)
+        bad = int(rng.integers(0, 6))
+        picks.time_s[bad] += rng.choice([-1.0, 1.0]) * rng.uniform(0.1, 0.5)
+        sol = locate(picks, 1, np.array([340.0]), np.zeros(1), np.zeros(1), *_start(picks, 1))
+        assert sol.used.sum() >= MIN_KEEP
+        if sol.status[0] == OK and not sol.used[bad]:
+            hits += 1
+            _, _, d = GEOD.inv(sol.lon[0], sol.lat[0], truth[0][0], truth[0][1])
+            assert d < 100.0
+    assert hits >= 36
+
+
+def test_leave_one_out_restart_drops_a_wrong_pick_the_fit_absorbed() -> None:
+    # The fit with the wrong pick kept (no rejection) is where the restarts begin: leaving each pick
+    # out in turn finds the one whose time the others cannot explain.
+    rng = np.random.default_rng(10)
+    picks, truth = _events(1, 6, 0.01, rng)
+    picks.time_s[4] += 0.25
+    c, zero = np.array([340.0]), np.zeros(1)
+    sol = locate(picks, 1, c, zero, zero, *_start(picks, 1), reject=False, retry=False)
+    _, _, before = GEOD.inv(sol.lon[0], sol.lat[0], truth[0][0], truth[0][1])
+    has_b = np.isfinite(picks.bearing_deg)
+    _leave_one_out(picks, sol, c, zero, zero, has_b)
+    assert not sol.used[4] and sol.used.sum() == 5 and sol.n_used[0] == 5
+    _, _, after = GEOD.inv(sol.lon[0], sol.lat[0], truth[0][0], truth[0][1])
+    assert after < min(before, 30.0)
+    # A clean event keeps every pick.
+    clean, _ = _events(1, 6, 0.01, rng)
+    sol = locate(clean, 1, c, zero, zero, *_start(clean, 1), reject=False, retry=False)
+    _leave_one_out(clean, sol, c, zero, zero, np.isfinite(clean.bearing_deg))
+    assert sol.used.all()
