@@ -17,6 +17,7 @@ from tests.browser.conftest import LiveServer
 from tests.browser.seed import DAY2, ESCALATING, FIRE_FROM, QUIET, fire_history
 from truceline.agreement import default_agreement
 from truceline.assess import assess_days, rolling_escalation
+from truceline.assess.escalation import shared_decay
 from truceline.assess.indicators import sector_fire
 from truceline.guarantee import EXAMPLE_COALITION, load_coalition, posture
 from truceline.report import ESCALATION_Z95, escalation_of
@@ -39,7 +40,10 @@ def test_the_escalation_reader_reads_what_the_assess_stage_fitted() -> None:
     t, p = sector_fire(fire, ESCALATING)
     days = [FIRST + timedelta(days=k) for k in range(14)]
     ends = np.array([datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() + 86_400.0 for d in days])
-    fits = rolling_escalation(t, p, ends, window_days=14.0, coverage_start_s=FIRE_FROM.timestamp())
+    # As the stage does: one decay shared by every sector with fire, then each sector's fit at it.
+    series = [sector_fire(fire, s.id) for s in agreement.sectors]
+    decays = shared_decay([tp for tp in series if len(tp[0])], ends, coverage_start_s=FIRE_FROM.timestamp())
+    fits = rolling_escalation(t, p, ends, window_days=14.0, coverage_start_s=FIRE_FROM.timestamp(), decays=decays)
     mine = {a.day: escalation_of(a) for a in records if a.sector == ESCALATING}
     assert len(mine) == 14
     for d, fit in zip(days, fits, strict=True):
