@@ -16,12 +16,10 @@ from truceline.model import (
     ObservationRef,
     Origin,
 )
+from truceline.policy import derived_markings
 
 AGENT = "truceline.fuse"
 VERSION = "1"
-MECHANISM = "MVM"
-"""Originator of a record fused from several originators' reports: the monitoring mechanism."""
-_TLP_ORDER = ("clear", "green", "amber", "amber+strict", "red")
 
 
 def incident_id(first_ref: tuple[str, str, str]) -> str:
@@ -37,36 +35,16 @@ def incident_id(first_ref: tuple[str, str, str]) -> str:
 def merge_markings(markings: Iterable[Markings]) -> Markings:
     """Markings of a record fused from reports with ``markings``: never less restrictive than any.
 
-    The most restrictive TLP; a single common originator is kept, otherwise the mechanism issues the
-    record; it may go only where every restricted source may go.
+    The policy layer's one rule for derived records (:func:`truceline.policy.derived_markings`):
+    the most restrictive TLP, only those entitled to every restricted source, the sources' sharing
+    group kept (never dropped: that would release a group's report outside the group).
 
     >>> a = Markings(tlp="green", originator="MVM")
     >>> b = Markings(tlp="amber", originator="USA", releasable_to=("GBR", "MVM"))
     >>> merge_markings([a, b]).model_dump(exclude_none=True)
-    {'tlp': 'amber', 'originator': 'MVM', 'releasable_to': ('GBR', 'USA')}
+    {'tlp': 'amber', 'originator': 'USA', 'releasable_to': ('GBR', 'MVM')}
     """
-    items = list(markings)
-    if not items:
-        return Markings(tlp="green", originator=MECHANISM)
-    tlp = max((m.tlp for m in items), key=_TLP_ORDER.index)
-    originators = {m.originator for m in items}
-    originator = next(iter(originators)) if len(originators) == 1 else MECHANISM
-    if tlp in ("clear", "green"):
-        return Markings(tlp=tlp, originator=originator)
-    allowed: set[str] | None = None
-    for m in items:
-        if m.tlp in ("clear", "green"):
-            continue
-        reach = {*m.releasable_to, m.originator}
-        allowed = reach if allowed is None else allowed & reach
-    releasable = tuple(sorted((allowed or set()) - {originator}))
-    if tlp == "red" and not releasable:
-        releasable = tuple(sorted(originators - {originator})) or (
-            (MECHANISM,) if originator != MECHANISM else ("USA",)
-        )
-    groups = {m.sharing_group for m in items}
-    group = next(iter(groups)) if len(groups) == 1 else None
-    return Markings(tlp=tlp, originator=originator, releasable_to=releasable, sharing_group=group)
+    return derived_markings(markings)
 
 
 def ellipse(cee: float, cen: float, cnn: float) -> ErrorEllipse:
