@@ -54,6 +54,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _alert_probe import Scene, alert_figures, follow_tail, start_follow, wait_processed
+
 ADMIN_URL = os.environ.get("TRUCELINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 PARTICIPANTS = ("USA", "GBR", "FRA", "UKR")
 SECTORS = ("CL-01", "CL-02", "CL-03", "CL-04")
@@ -107,22 +111,37 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+ARRAYS_PER_PARTICIPANT = 25
+MICROPHONES_PER_PARTICIPANT = 100
+
+
+def array_position(participant: str, array: int) -> tuple[float, float]:
+    """(lon, lat) of one of a participant's acoustic arrays (``--alerts``): 100 arrays on a 5 × 20
+    grid, 4 km apart, west of the line around Kostyantynivka, so every place there is heard by many."""
+    k = PARTICIPANTS.index(participant) * ARRAYS_PER_PARTICIPANT + array
+    return 37.55 + 0.055 * (k % 5), 48.20 + 0.036 * (k // 5)
+
+
 def report(i: int, participant: str, when: datetime) -> bytes:
-    """A valid acoustic arrival sent by ``participant`` at sensor time ``when``; ``i`` keys it."""
+    """A valid acoustic pick sent by ``participant`` at sensor time ``when``; ``i`` keys it.
+
+    The load's picks come from single microphones (no bearing), the participant's 100 in turn,
+    400 in all on a line 100 km south-west of the arrays ``--alerts`` adds: picks that no shot
+    explains, which fuse reads and leaves unassociated, as it must with a gateway's noise."""
+    mic = i % MICROPHONES_PER_PARTICIPANT
+    k = PARTICIPANTS.index(participant) * MICROPHONES_PER_PARTICIPANT + mic
     doc = {
         "kind": "acoustic_arrival",
         "participant": participant,
-        "source": f"load-{participant.lower()}",
+        "source": f"mic-{participant.lower()}-{mic:03d}",
         "key": f"k{i:09d}",
         "time": when.isoformat().replace("+00:00", "Z"),
         "reliability": "B",
         "credibility": 2,
         "time_error_s": 0.002,
-        "location": {"lat": 48.0 + (i % 500) / 1000, "lon": 37.8, "error": {"semi_major_m": 8.0, "semi_minor_m": 5.0}},
+        "location": {"lat": 47.55, "lon": 34.8 + 0.003 * k, "error": {"semi_major_m": 8.0, "semi_minor_m": 5.0}},
         "markings": {"tlp": "green", "originator": participant},
-        "bearing_deg": float(i % 360),
-        "bearing_error_deg": 3.0,
-        "snr_db": 14.0,
+        "snr_db": 9.0,
         "phase": "blast",
     }
     return json.dumps(doc, separators=(",", ":")).encode()
@@ -250,6 +269,61 @@ def sensor_time(when: float) -> datetime:
     return datetime.fromtimestamp(when, UTC)
 
 
+def batch_reports(args: argparse.Namespace, scene: Scene | None, k: int, first: int, when: float) -> list[bytes]:
+    """Batch ``k`` of ``args.batch`` reports: the shot picks and probes due (``--alerts``), then noise picks."""
+    participant = PARTICIPANTS[k % len(PARTICIPANTS)]
+    extra = scene.due(participant, when) if scene is not None else []
+    stamp = sensor_time(when)
+    return extra + [report(first + j, participant, stamp) for j in range(args.batch - len(extra))]
+
+
+def alerts_beside(
+    args: argparse.Namespace, database: str, work: Path, env: dict[str, str]
+) -> tuple[Scene | None, subprocess.Popen[bytes] | None]:
+    """With ``--alerts``: the shots and staged claims, and the pipeline following the database."""
+    if not args.alerts:
+        return None, None
+    arrays = {(p, a): array_position(p, a) for p in PARTICIPANTS for a in range(ARRAYS_PER_PARTICIPANT)}
+    scene = Scene(arrays, shot_every=args.shot_every, probe_every=args.probe_every, warm_up=args.probe_warm_up)
+    return scene, start_follow(database, work, env)
+
+
+def pipeline_pids(follow: subprocess.Popen[bytes] | None) -> dict[str, list[int]]:
+    return {"pipeline": [follow.pid]} if follow is not None else {}
+
+
+def alerts_after(
+    args: argparse.Namespace,
+    database: str,
+    work: Path,
+    scene: Scene | None,
+    follow: subprocess.Popen[bytes] | None,
+    sampler: Sampler,
+) -> dict[str, Any]:
+    """Once stored: wait (bounded) for the pipeline to catch up, then time every probe's alert."""
+    if scene is None or follow is None:
+        return {}
+    if follow.poll() is not None:
+        raise RuntimeError(f"truceline process --follow exited (status {follow.returncode}):\n{follow_tail(work, 30)}")
+    began = time.monotonic()
+    wait_processed(database, args.drain_max)
+    figures = {"pipeline_catch_up_s": round(time.monotonic() - began, 1), **sampler.figures("pipeline", "pipeline_rss")}
+    figures.update(alert_figures(database, scene))
+    print(f"  pipeline: {follow_tail(work, 1)}", flush=True)
+    return figures
+
+
+def stop(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is None:
+        return
+    proc.send_signal(signal.SIGTERM)  # it finishes its round
+    try:
+        proc.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def run_api(args: argparse.Namespace, database: str, work: Path) -> tuple[dict[str, Any], Tally]:
     import httpx
 
@@ -264,10 +338,12 @@ def run_api(args: argparse.Namespace, database: str, work: Path) -> tuple[dict[s
            "--audit", str(work / "audit.sqlite")]  # fmt: skip
     with (work / "serve.log").open("wb") as log:
         server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)
+    follow: subprocess.Popen[bytes] | None = None
     try:
         _wait_port(port, server, "truceline serve", work / "serve.log")
+        scene, follow = alerts_beside(args, database, work, env)
         tally = Tally()
-        sampler = Sampler({"server": [server.pid]}, args.sample)
+        sampler = Sampler({"server": [server.pid], **pipeline_pids(follow)}, args.sample)
         url = f"http://127.0.0.1:{port}/v1/observations"
 
         async def main() -> float:
@@ -276,8 +352,7 @@ def run_api(args: argparse.Namespace, database: str, work: Path) -> tuple[dict[s
 
                 async def send(k: int, first: int, when: float) -> None:
                     participant = PARTICIPANTS[k % len(PARTICIPANTS)]
-                    stamp = sensor_time(when)
-                    body = b"\n".join(report(first + j, participant, stamp) for j in range(args.batch))
+                    body = b"\n".join(batch_reports(args, scene, k, first, when))
                     headers = {"authorization": f"Bearer {tokens[participant]}", "content-type": "application/x-ndjson"}
                     tally.sent += args.batch
                     try:
@@ -296,8 +371,10 @@ def run_api(args: argparse.Namespace, database: str, work: Path) -> tuple[dict[s
         seconds = asyncio.run(main())
         figures = {"seconds_run": round(seconds, 1), **sampler.figures("server")}
         figures.update(stored_figures(database, tally.acknowledged, args.drain_timeout, args.drain_max))
+        figures.update(alerts_after(args, database, work, scene, follow, sampler))
         return figures, tally
     finally:
+        stop(follow)
         server.send_signal(signal.SIGTERM)
         try:
             server.wait(timeout=60)
@@ -322,6 +399,7 @@ def run_nats(args: argparse.Namespace, database: str, work: Path) -> tuple[dict[
         stderr=subprocess.DEVNULL,
     )
     workers: list[subprocess.Popen[bytes]] = []
+    follow: subprocess.Popen[bytes] | None = None
     try:
         _wait_port(port, nats_proc, "nats-server")
         url = f"nats://127.0.0.1:{port}"
@@ -331,8 +409,11 @@ def run_nats(args: argparse.Namespace, database: str, work: Path) -> tuple[dict[
             with (work / f"worker{i}.log").open("wb") as log:
                 workers.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env))
         _wait_ready(database, workers)
+        scene, follow = alerts_beside(args, database, work, env)
         tally = Tally()
-        sampler = Sampler({"workers": [w.pid for w in workers], "nats": [nats_proc.pid]}, args.sample)
+        sampler = Sampler(
+            {"workers": [w.pid for w in workers], "nats": [nats_proc.pid], **pipeline_pids(follow)}, args.sample
+        )
 
         async def main() -> float:
             nc = await nats.connect(url, connect_timeout=5)
@@ -341,12 +422,9 @@ def run_nats(args: argparse.Namespace, database: str, work: Path) -> tuple[dict[
                 await ensure_stream(js, DEFAULT_STREAM, DEFAULT_PREFIX)
 
                 async def send(k: int, first: int, when: float) -> None:
-                    participant = PARTICIPANTS[k % len(PARTICIPANTS)]
-                    stamp = sensor_time(when)
                     checks = ContextChecks(frozenset(PARTICIPANTS), datetime.now(UTC))
                     group: list[tuple[tuple[str, str, str], bytes]] = []
-                    for j in range(args.batch):
-                        raw = report(first + j, participant, stamp)
+                    for j, raw in enumerate(batch_reports(args, scene, k, first, when)):
                         item = parse_ndjson_line("load", first + j, raw)  # validated at the edge
                         if not isinstance(item, Parsed) or checks.check(item.record, item.observation) is not None:
                             tally.fail("invalid at the edge", 1)
@@ -376,8 +454,10 @@ def run_nats(args: argparse.Namespace, database: str, work: Path) -> tuple[dict[
         figures.update(
             stored_figures(database, tally.acknowledged, args.drain_timeout, args.drain_max)
         )  # workers still running
+        figures.update(alerts_after(args, database, work, scene, follow, sampler))
         return figures, tally
     finally:
+        stop(follow)
         for i, w in enumerate(workers):
             if w.poll() is not None:  # a worker that died says why
                 log_text = (work / f"worker{i}.log").read_text(errors="replace")[-3000:]
@@ -462,6 +542,13 @@ def main() -> int:
     ap.add_argument("--sample", type=float, default=2.0, help="seconds between memory samples")
     ap.add_argument("--drain-timeout", type=float, default=120.0, help="give up draining after this long idle")
     ap.add_argument("--drain-max", type=float, default=900.0, help="give up draining after this long in all")
+    ap.add_argument(
+        "--alerts", action="store_true",
+        help="also shots, staged claims and 'truceline process --follow': measures sensor → alert",
+    )  # fmt: skip
+    ap.add_argument("--shot-every", type=float, default=2.0, help="seconds between shots (--alerts)")
+    ap.add_argument("--probe-every", type=float, default=5.0, help="seconds between staged claims (--alerts)")
+    ap.add_argument("--probe-warm-up", type=float, default=30.0, help="seconds of shots before the first claim")
     ap.add_argument("--json-out", help="write the figures as JSON to this file (for tools/prove_summary.py)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="truceline-load-") as tmp, fresh_database() as database:
@@ -493,12 +580,20 @@ def main() -> int:
         f"sensor→stored p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms; lost {result['lost']}, "
         f"duplicated {result['duplicated']}, failed {tally.failed} {tally.errors or ''}"
     )
+    if args.alerts:
+        print(
+            f"sensor→alert: {result.get('alerts', 0)} alerts for {result.get('probes', 0)} staged claims "
+            f"(missed {result.get('missed')}), p50 {result.get('alert_p50_ms')} ms, "
+            f"p99 {result.get('alert_p99_ms')} ms; "
+            f"pipeline memory slope {result.get('pipeline_rss_slope_mb_per_min')} MB/min"
+        )
     print(json.dumps(result))
     if args.json_out:
         out = Path(args.json_out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2) + "\n")
-    return 0 if result["lost"] == 0 and result["duplicated"] == 0 and tally.failed == 0 else 1
+    ok = result["lost"] == 0 and result["duplicated"] == 0 and tally.failed == 0
+    return 0 if ok and result.get("missed", 0) == 0 else 1
 
 
 if __name__ == "__main__":

@@ -114,3 +114,57 @@ def _count_kinds_after(store: Store, start: int, counts: Counter[str]) -> int:
         counts[stored.observation.kind] += 1  # type: ignore[attr-defined]
         last = stored.seq
     return last
+
+
+@dataclass
+class FollowReport:
+    """What a ``follow`` run did: rounds that found new observations, and how long they took."""
+
+    rounds: int = 0
+    observations: int = 0
+    busiest_round_s: float = 0.0
+    seconds: float = 0.0
+
+
+def follow(
+    store: Store,
+    agreement: Agreement | None = None,
+    *,
+    interval: float = 0.25,
+    idle_exit: float | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    on_round: Callable[[ProcessReport, float], None] | None = None,
+    media_root: Path | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> FollowReport:
+    """Process new observations as they arrive, round after round, until told to stop.
+
+    A round is one ``process``: whatever arrived while the previous round ran is the next
+    round's window, so under load the rounds grow instead of falling behind one small window at
+    a time. When a round finds nothing new it waits ``interval`` seconds before looking again.
+    ``should_stop`` is asked between rounds (a signal handler sets it), so a round is never cut
+    short; a process killed mid-round leaves its window to the next run (the cursor moves only
+    after every stage). ``idle_exit``: also stop once nothing new has arrived for that long.
+    """
+    ag = agreement or default_agreement()
+    report = FollowReport()
+    began = clock()
+    idle_since = began
+    while not should_stop():
+        round_began = clock()
+        done = process(store, ag, media_root=media_root)
+        took = clock() - round_began
+        if done.new_observations:
+            report.rounds += 1
+            report.observations += done.new_observations
+            report.busiest_round_s = max(report.busiest_round_s, took)
+            idle_since = clock()
+            if on_round is not None:
+                on_round(done, took)
+            continue
+        if idle_exit is not None and clock() - idle_since >= idle_exit:
+            break
+        sleep(interval)
+    report.seconds = clock() - began
+    return report

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +17,9 @@ import pytest
 from tests.conftest import NOW, OBSERVATION_KINDS_UNDER_TEST, fresh_postgres_database, observation_dict
 from truceline.ledger import LedgerKey, verify_consistency, verify_inclusion
 from truceline.model import (
+    Assessment,
     CreationInfo,
+    Driver,
     FixedClock,
     Incident,
     Markings,
@@ -78,6 +81,39 @@ def test_many_observations_read_back_in_one_call_as_one_by_one(store: Store) -> 
     assert found == {k: v for k, v in expected.items() if v is not None}
     assert len(found) == 650
     assert store.get_observations([]) == {}
+
+
+def test_source_activity_agrees_with_its_reference(store: Store) -> None:
+    from truceline.store._common import source_activity_of
+
+    items = []
+    for i in range(240):  # 6 sources of two participants; each source moves once, so "first" matters
+        participant, source = ("USA", "GBR")[i % 2], f"array-{i % 6}"
+        where = {"lat": 48.0 + (i % 6) / 10 + (0.05 if i >= 120 else 0.0), "lon": 37.5 + (i % 6) / 10}
+        items.append(
+            prepared(
+                i,
+                "acoustic_arrival" if i % 5 else "radar_track",
+                participant=participant,
+                source=source,
+                markings={"tlp": "green", "originator": participant},
+                location={**observation_dict(i)["location"], **where},
+            )
+        )
+    store.add_observations(items[::-1])  # ledger order differs from time order
+    window = ObservationQuery(
+        kinds=("acoustic_arrival",), start=NOW - timedelta(hours=6) + timedelta(seconds=30),
+        end=NOW - timedelta(hours=6) + timedelta(seconds=200),
+    )  # fmt: skip
+    boxed = ObservationQuery(bbox=(37.45, 47.9, 37.75, 48.25), end=NOW)
+    for query in (window, boxed, ObservationQuery(), ObservationQuery(participants=("GBR",), limit=3)):
+        got = store.source_activity(query)
+        assert got == source_activity_of(store.observations(replace(query, limit=None)))
+        assert got, query
+    got = store.source_activity(window)
+    assert [(a.participant, a.source) for a in got] == sorted((a.participant, a.source) for a in got)
+    assert sum(a.count for a in got) == store.count_observations(window)
+    assert store.source_activity(ObservationQuery(kinds=("claim",))) == []
 
 
 def test_resending_a_batch_changes_nothing(store: Store) -> None:
@@ -172,6 +208,37 @@ def test_derived_records_keep_every_version(store: Store) -> None:
     assert [r.version for r in store.records("incident")] == [2, 1]
     assert [r.version for r in store.record_history("incident", "incident--a")] == [1, 2]
     assert store.get_record("incident", "nope") is None
+
+
+def _assessment(day: str, **escalation: object) -> Assessment:
+    return Assessment(
+        id=f"assessment:CL-07:{day}",
+        sector="CL-07",
+        day=day,
+        warning_level=3,
+        p_offensive_7d=0.05,
+        p_offensive_14d=0.1,
+        drivers=(Driver(indicator="hawkes", value=0.61, contribution=0.0, description="branching ratio 0.61"),),
+        markings=Markings(tlp="green", originator="MVM"),
+        creation_info=CreationInfo(agent="test", created=NOW),
+        **escalation,  # type: ignore[arg-type]
+    )
+
+
+def test_an_assessment_s_escalation_fields_read_back_and_older_records_without_them_still_load(store: Store) -> None:
+    fitted = _assessment(
+        "2026-09-02", branching_ratio=0.61, branching_ratio_se=0.043, retaliation_ukr=0.31, retaliation_ukr_se=0.05,
+        retaliation_rus=0.0, retaliation_rus_se=None, escalation_events=1234, escalation_window_days=14.0,
+        escalation_decay_per_hour=2.03,
+    )  # fmt: skip
+    older = _assessment("2026-09-01", branching_ratio=0.5)  # as stored before the fields existed
+    store.put_records([fitted, older])
+    got = store.get_record("assessment", fitted.id)
+    assert got is not None and got.record == fitted
+    back = store.get_record("assessment", older.id)
+    assert back is not None and back.record == older
+    assert isinstance(back.record, Assessment) and back.record.branching_ratio_se is None
+    assert back.record.escalation_events is None
 
 
 def test_a_batch_of_records_is_one_transaction_with_consecutive_versions(store: Store) -> None:

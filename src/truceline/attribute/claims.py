@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 
 from truceline.agreement import Agreement
 from truceline.attribute._records import AGENT, derived_markings, ref_of
-from truceline.attribute.coverage import Coverage, CoverageModel, SensorActivity
+from truceline.attribute.coverage import HEARING_MARGIN_M, ActivityNear, Coverage, CoverageModel, SensorActivity
 from truceline.attribute.media import MediaCorpus, MediaFinding, check_media, combined_weight, read_media
 from truceline.geo import Gazetteer, to_metric
 from truceline.model import (
@@ -236,9 +236,12 @@ class ClaimChecker:
         return float(np.clip(1.0 - math.exp(-lam), 0.01, 0.99))
 
     def physical(
-        self, activity: SensorActivity, claim: Claim, place: Location, idx: IncidentIndex
+        self, activity: SensorActivity | ActivityNear, claim: Claim, place: Location, idx: IncidentIndex
     ) -> tuple[float, list[Evidence], list[Incident], bool, bool, float]:
-        """(LLR toward staged, evidence, matched incidents, A, C, max coverage) for a placed claim."""
+        """(LLR toward staged, evidence, matched incidents, A, C, max coverage) for a placed claim.
+
+        ``activity`` is the arrays' activity, or a function giving it for the arrays near a
+        point (read from the store once the place is known, so only arrays that could matter)."""
         parties = idx.parties
         if claim.accused not in parties or claim.claimant not in parties:
             text = f"{claim.claimant} or {claim.accused} is not a party: physical evidence not weighed"
@@ -278,6 +281,12 @@ class ClaimChecker:
         # Where the accused's shot would have been fired from: across the line from the place, at
         # depths up to the weapon's reach (heavy rockets fire from far back, where arrays hear little).
         weapon = claim.weapon_class
+        if not isinstance(activity, SensorActivity):
+            # Every position the coverage looks at lies within this of the place (the accused's
+            # up to 0.7 × reach beyond the line's foot, the claimant's up to 8 km behind it).
+            foot = self._line_foot(px, py)
+            spread = math.hypot(px - foot[0], py - foot[1]) + 0.7 * REACH_M.get(weapon or "", DEFAULT_REACH_M)
+            activity = activity(px, py, max(spread, 8_000.0) + HEARING_MARGIN_M)
         cov_a = self._accused_coverage(activity, px, py, claim.claimed_time, weapon)
         cov_c = self._own_coverage(activity, px, py, claim.claimed_time)
         d_a, d_c = cov_a.p_detect, cov_c.p_detect
@@ -409,7 +418,7 @@ class ClaimChecker:
     # -- all together ---------------------------------------------------------------------------
     def check(
         self,
-        activity: SensorActivity,
+        activity: SensorActivity | ActivityNear,
         claim: Claim,
         idx: IncidentIndex,
         *,

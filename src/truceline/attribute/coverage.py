@@ -12,6 +12,7 @@ of the time (no report says "array X is down", so silence is the only sign of an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +24,15 @@ from truceline.store import ObservationQuery, Store
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["ACOUSTIC_R50_M", "Coverage", "CoverageModel", "at_least", "detection_probability"]
+__all__ = [
+    "ACOUSTIC_R50_M",
+    "HEARING_MARGIN_M",
+    "ActivityNear",
+    "Coverage",
+    "CoverageModel",
+    "at_least",
+    "detection_probability",
+]
 
 ACOUSTIC_R50_M: dict[str, float] = {
     "tank": 8_000.0,
@@ -35,6 +44,13 @@ ACOUSTIC_R50_M: dict[str, float] = {
     "heavy_mlrs_missile": 22_000.0,
 }
 """Range (m) at which an array hears half the blasts of each weapon class (arrays' specification)."""
+
+
+HEARING_MARGIN_M = max(ACOUSTIC_R50_M.values()) + 30_000.0
+"""Beyond this range from a shot no array's chance of hearing it passes 1e-6 (what ``at`` counts)."""
+
+ActivityNear = Callable[[float, float, float], "SensorActivity"]
+"""``(x, y, radius_m)`` in theatre metres → the arrays that could matter within that radius."""
 
 
 def detection_probability(
@@ -113,6 +129,32 @@ class SensorActivity:
             np.array(lat, dtype=np.float64),
             t[order],
             np.array(sensor, dtype=np.intp)[order],
+        )
+
+    @classmethod
+    def around(
+        cls,
+        store: Store,
+        when: datetime,
+        window: timedelta,
+        *,
+        bbox: tuple[float, float, float, float] | None = None,
+    ) -> SensorActivity:
+        """The arrays that reported within ``window`` of ``when`` (and inside ``bbox``, lon/lat),
+        from the store's per-source aggregate: one read however many picks, each array keeping
+        its first and last pick in the window."""
+        active = store.source_activity(
+            ObservationQuery(kinds=("acoustic_arrival",), start=when - window, end=when + window, bbox=bbox)
+        )
+        n = len(active)
+        times = np.array([[a.first.timestamp(), a.last.timestamp()] for a in active], dtype=np.float64).reshape(n, 2)
+        t = times.ravel()
+        order = np.argsort(t, kind="stable")
+        return cls(
+            np.array([a.lon for a in active], dtype=np.float64),
+            np.array([a.lat for a in active], dtype=np.float64),
+            t[order],
+            np.repeat(np.arange(n, dtype=np.intp), 2)[order],
         )
 
     def working(self, when: datetime, window: timedelta) -> NDArray[np.intp]:

@@ -8,10 +8,13 @@ identity as its id, so a rerun writes a new version of the same finding, never a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 from truceline.agreement import Agreement
 from truceline.attribute._records import AGENT
@@ -26,6 +29,7 @@ from truceline.attribute.claims import ClaimCheck, ClaimChecker, IncidentIndex, 
 from truceline.attribute.coverage import SensorActivity
 from truceline.attribute.media import MediaCorpus, check_media, read_media
 from truceline.attribute.sides import SideAreas
+from truceline.geo import to_lonlat
 from truceline.model import Claim, Incident, PatrolReport, Record
 from truceline.store import ObservationQuery, Store
 
@@ -143,21 +147,25 @@ def check_claims(
                 media_type=m.media_type,
             )
     index = IncidentIndex.build(tuple(p.id for p in agreement.parties), _incidents(store))
-    # The acoustic picks around the claimed times give every claim's coverage: read once per day
-    # of claimed times (not once per claim, nor all at once for a long backlog). Claims are checked
-    # in order of arrival, so a reused photo is charged to the later claim, not to its original.
-    span = checker.coverage.active_window + timedelta(hours=1)
-    by_day: dict[date, SensorActivity] = {}
+    # Which arrays were working around the claimed time, near the claimed place, gives the
+    # claim's coverage: the store aggregates the picks per array where they lie (one row per
+    # array, not one per pick), so a claim costs about the same on a quiet night as under
+    # thousands of picks a second. Claims are checked in order of arrival, so a reused photo is
+    # charged to the later claim, not to its original.
     checks = []
     for c in claims:
-        day = c.claimed_time.astimezone(UTC).date()
-        activity = by_day.get(day)
-        if activity is None:
-            start = datetime.combine(day, time(), tzinfo=UTC)
-            activity = by_day[day] = SensorActivity.from_store(store, start - span, start + timedelta(days=1) + span)
-        checks.append(checker.check(activity, c, index, corpus=corpus, media_root=media_root))
+        near = functools.partial(_arrays_near, store, c.claimed_time, checker.coverage.active_window)
+        checks.append(checker.check(near, c, index, corpus=corpus, media_root=media_root))
     _put(store, [checker.finding(ch, now or ch.claim.time) for ch in checks])
     return checks
+
+
+def _arrays_near(store: Store, when: datetime, window: timedelta, x: float, y: float, radius: float) -> SensorActivity:
+    """The arrays working around ``when`` within about ``radius`` metres of (x, y) (theatre metres)."""
+    r = radius * 1.05  # the lon/lat box of the square's corners; a little more for the projection
+    lon, lat = to_lonlat(np.array([x - r, x + r, x - r, x + r]), np.array([y - r, y - r, y + r, y + r]))
+    box = (float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat)))
+    return SensorActivity.around(store, when, window, bbox=box)
 
 
 def run(

@@ -9,7 +9,15 @@ import typer
 
 from truceline import __version__
 from truceline.cli import act_cmd, agreement_cmd, fuse_cmd, ledger_cmd, report_cmd, serve_cmd, verify_cmd
-from truceline.cli._common import DB_HELP, DEFAULT_DB, console, existing_db, handle_errors, opened_store
+from truceline.cli._common import (
+    DB_HELP,
+    DEFAULT_DB,
+    console,
+    err_console,
+    existing_db,
+    handle_errors,
+    opened_store,
+)
 from truceline.cli.assess_cmd import history as assess_history
 from truceline.cli.attribute_cmd import attribute, claims
 from truceline.cli.bus_cmd import publish, worker
@@ -18,6 +26,7 @@ from truceline.cli.exercise_cmd import exercise
 from truceline.cli.guarantee_cmd import coalition_app, forceplan_app
 from truceline.cli.ingest_cmd import ingest
 from truceline.cli.sim_cmd import evaluate, simulate
+from truceline.model import UsageError
 
 app = typer.Typer(
     name="truceline",
@@ -60,11 +69,27 @@ def process(
         Path | None,
         typer.Option(help="Where claims' relative media paths point (default: the database file's directory)."),
     ] = None,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            help="Keep running: process new observations as they arrive (server mode), until SIGTERM or Ctrl-C.",
+        ),
+    ] = False,
+    interval: Annotated[
+        float, typer.Option(min=0.01, max=60.0, help="With --follow: seconds to wait when nothing new has arrived.")
+    ] = 0.25,
+    idle_exit: Annotated[
+        float | None,
+        typer.Option(min=0.0, help="With --follow: also stop once nothing new has arrived for this many seconds."),
+    ] = None,
 ) -> None:
     """Run the stages (fuse, attribute, verify, assess, act) over observations that arrived since the last run.
 
     Safe to run again: a cursor in the store remembers what was processed, and each stage derives
     its record ids from its inputs, so a rerun writes new versions rather than duplicates.
+    With --follow it runs round after round beside the API or the workers, each round taking
+    what arrived during the last; a stop request lets the current round finish.
     """
     from truceline.pipeline import StageReport
     from truceline.pipeline import process as run_process
@@ -73,6 +98,11 @@ def process(
         counts = ", ".join(f"{k} {v:,}" for k, v in stage.counts.items())
         console.print(f"  {stage.name}: {counts or 'nothing new'} ({stage.seconds:.2f} s)")
 
+    if follow:
+        _follow(db, media_root, interval, idle_exit)
+        return
+    if idle_exit is not None:
+        raise UsageError("--idle-exit only applies with --follow")
     with opened_store(existing_db(db)) as store:
         report = run_process(store, on_stage=show, media_root=media_root)
     if report.new_observations == 0:
@@ -80,8 +110,44 @@ def process(
         return
     kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(report.by_kind.items()))
     console.print(f"processed #{report.first_seq:,}…#{report.last_seq:,}: {kinds}")
+    console.print("stages run: " + (", ".join(report.stages_run) if report.stages_run else "none yet beyond ingest"))
+
+
+def _follow(db: str, media_root: Path | None, interval: float, idle_exit: float | None) -> None:
+    """``process --follow``: rounds until a signal; one line per round that found something."""
+    import signal
+
+    from truceline.pipeline import ProcessReport, follow
+
+    stop = {"asked": False}
+
+    def ask_stop(signum: int, frame: object) -> None:
+        if stop["asked"]:  # asked twice: stop now, the window is processed again next time
+            raise KeyboardInterrupt
+        stop["asked"] = True
+        err_console.print("stopping after this round (again to stop at once)")
+
+    previous = {s: signal.signal(s, ask_stop) for s in (signal.SIGTERM, signal.SIGINT)}
+
+    def show_round(done: ProcessReport, took: float) -> None:
+        times = ", ".join(f"{s.name} {s.seconds * 1000:.0f} ms" for s in done.stages)
+        console.print(
+            f"#{done.first_seq:,}…#{done.last_seq:,}: {done.new_observations:,} new in {took:.2f} s ({times})"
+        )
+
+    try:
+        with opened_store(existing_db(db)) as store:
+            console.print(f"following {db}: new observations are processed as they arrive")
+            report = follow(
+                store, interval=interval, idle_exit=idle_exit, should_stop=lambda: stop["asked"],
+                on_round=show_round, media_root=media_root,
+            )  # fmt: skip
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
     console.print(
-        "stages run: " + (", ".join(report.stages_run) if report.stages_run else "none yet beyond ingest")
+        f"followed for {report.seconds:.1f} s: {report.rounds:,} rounds, {report.observations:,} observations, "
+        f"busiest round {report.busiest_round_s:.2f} s"
     )
 
 

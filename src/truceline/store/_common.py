@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from truceline.model import ObservationBase, Record, observation_adapter
-from truceline.store.base import ObservationQuery
+from truceline.store.base import ObservationQuery, SourceActivity, StoredObservation
 
 
 def record_type(record: Record, type: str | None = None) -> str:
@@ -85,3 +86,25 @@ def matches(query: ObservationQuery, seq: int, obs: ObservationBase) -> bool:
         if not (min_lon <= loc.lon <= max_lon and min_lat <= loc.lat <= max_lat):
             return False
     return True
+
+
+def source_activity_of(stored: Iterable[StoredObservation]) -> list[SourceActivity]:
+    """Reference :meth:`Store.source_activity` over observations in ``seq`` order (the SQL mirrors it)."""
+    where: dict[tuple[str, str], tuple[float, float]] = {}
+    first: dict[tuple[str, str], datetime] = {}
+    last: dict[tuple[str, str], datetime] = {}
+    count: dict[tuple[str, str], int] = {}
+    for s in stored:
+        o = s.observation
+        key = (o.participant, o.source)
+        if key not in where:
+            where[key] = (o.location.lon, o.location.lat)
+            first[key] = last[key] = o.time
+            count[key] = 0
+        first[key] = min(first[key], o.time)
+        last[key] = max(last[key], o.time)
+        count[key] += 1
+    return [
+        SourceActivity(p, src, where[(p, src)][0], where[(p, src)][1], first[(p, src)], last[(p, src)], count[(p, src)])
+        for p, src in sorted(where)
+    ]

@@ -93,6 +93,21 @@ class ObservationQuery:
     limit: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SourceActivity:
+    """One source's reports among those a query matches: where it was (its first match, in
+    ledger order), when it first and last reported, and how often. Sensors' liveness ("which
+    arrays were working around that time?") in one aggregate read instead of every report."""
+
+    participant: str
+    source: str
+    lon: float
+    lat: float
+    first: datetime
+    last: datetime
+    count: int
+
+
 @dataclass
 class LedgerVerification:
     """The result of checking every log of a store."""
@@ -133,6 +148,11 @@ class Store(Protocol):
         ...
 
     def count_observations(self, query: ObservationQuery | None = None) -> int: ...
+
+    def source_activity(self, query: ObservationQuery) -> list[SourceActivity]:
+        """Per (participant, source) among the observations ``query`` matches (its ``limit``
+        ignored), ordered by participant and source; computed where the rows are."""
+        ...
 
     def max_seq(self) -> int: ...
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from truceline.ledger import (
@@ -16,7 +17,15 @@ from truceline.ledger import (
     leaf_hash,
 )
 from truceline.model import Clock, ObservationBase, Record, SystemClock
-from truceline.store._common import matches, parse_observation, record_id, record_type, same_report, serialise
+from truceline.store._common import (
+    matches,
+    parse_observation,
+    record_id,
+    record_type,
+    same_report,
+    serialise,
+    source_activity_of,
+)
 from truceline.store._ledgerlog import LedgerLog
 from truceline.store.base import (
     BatchResult,
@@ -25,6 +34,7 @@ from truceline.store.base import (
     LogName,
     ObservationQuery,
     PreparedObservation,
+    SourceActivity,
     StoredObservation,
     StoredRecord,
 )
@@ -124,6 +134,9 @@ class MemoryStore:
 
     def max_seq(self) -> int:
         return len(self._observations)
+
+    def source_activity(self, query: ObservationQuery) -> list[SourceActivity]:
+        return source_activity_of(self.observations(replace(query, limit=None)))
 
     # --- derived records ------------------------------------------------------------------
     def put_record(self, record: Record, *, type: str | None = None) -> StoredRecord:

@@ -28,6 +28,7 @@ import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,7 @@ from truceline.store.base import (
     LogName,
     ObservationQuery,
     PreparedObservation,
+    SourceActivity,
     StoredObservation,
     StoredRecord,
 )
@@ -465,6 +467,21 @@ class PostgresStore:
         with self._read() as conn:
             row = conn.execute("SELECT coalesce(max(seq), 0) FROM observations").fetchone()
         return int(row[0])
+
+    def source_activity(self, query: ObservationQuery) -> list[SourceActivity]:
+        where, params = self._where(replace(query, limit=None))
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT g.participant, g.source, o.lon, o.lat, g.t0, g.t1, g.n FROM ("
+                "SELECT participant, source, min(seq) AS first, min(time) AS t0, max(time) AS t1, count(*) AS n "
+                f"FROM observations{where} GROUP BY participant, source"
+                ") g JOIN observations o ON o.seq = g.first ORDER BY g.participant, g.source",
+                params,
+            ).fetchall()
+        return [
+            SourceActivity(p, src, float(lon), float(lat), from_epoch(t0), from_epoch(t1), int(n))
+            for p, src, lon, lat, t0, t1, n in rows
+        ]
 
     # --- derived records ------------------------------------------------------------------
     def put_record(self, record: Record, *, type: str | None = None) -> StoredRecord:

@@ -28,6 +28,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,7 @@ from truceline.store.base import (
     LogName,
     ObservationQuery,
     PreparedObservation,
+    SourceActivity,
     StoredObservation,
     StoredRecord,
 )
@@ -433,6 +435,28 @@ class SQLiteStore:
     def max_seq(self) -> int:
         row = self._reader().execute("SELECT COALESCE(MAX(seq), 0) FROM observations").fetchone()
         return int(row[0])
+
+    def source_activity(self, query: ObservationQuery) -> list[SourceActivity]:
+        # The box is compared on the columns (not through the R*Tree): the time index narrows first.
+        where, params = self._where(replace(query, limit=None))
+        conn = self._reader()
+        groups = conn.execute(
+            "SELECT o.participant, o.source, MIN(o.seq), MIN(o.time), MAX(o.time), COUNT(*) "
+            f"FROM observations o{where} GROUP BY o.participant, o.source ORDER BY o.participant, o.source",
+            params,
+        ).fetchall()
+        where_first: dict[int, tuple[float, float]] = {}
+        firsts = [int(g[2]) for g in groups]
+        for i in range(0, len(firsts), 500):
+            chunk = firsts[i : i + 500]
+            rows = conn.execute(
+                f"SELECT seq, lon, lat FROM observations WHERE seq IN ({','.join('?' * len(chunk))})", chunk
+            ).fetchall()
+            where_first.update((int(seq), (float(lon), float(lat))) for seq, lon, lat in rows)
+        return [
+            SourceActivity(p, src, *where_first[int(first)], from_epoch(t0), from_epoch(t1), int(n))
+            for p, src, first, t0, t1, n in groups
+        ]
 
     # --- derived records ------------------------------------------------------------------
     def put_record(self, record: Record, *, type: str | None = None) -> StoredRecord:

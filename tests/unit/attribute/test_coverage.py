@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -53,3 +55,40 @@ def test_silent_arrays_do_not_count_and_blind_is_said() -> None:
     blind = model.at(activity([], []), 37.85, 48.0, T, None)
     assert blind.p_detect == 0.0 and "blind" in blind.description
     assert busy.working(T + timedelta(hours=10), timedelta(hours=3)).size == 0
+
+
+def _working_places(a: SensorActivity, when: datetime, window: timedelta) -> set[tuple[float, float]]:
+    return {(round(float(a.lon[k]), 6), round(float(a.lat[k]), 6)) for k in a.working(when, window)}
+
+
+def test_the_stores_aggregate_gives_the_arrays_and_coverage_the_picks_give(tmp_path: Path) -> None:
+    from tests.conftest import observation_dict
+    from truceline.model import observation_adapter
+    from truceline.store import MemoryStore, PreparedObservation, SQLiteStore
+
+    rng = np.random.default_rng(4)
+    items = []
+    for i in range(400):
+        array = int(rng.integers(0, 12))
+        when = T + timedelta(seconds=float(rng.uniform(-8, 8)) * 3600)
+        doc = observation_dict(
+            i, "acoustic_arrival", source=f"array-{array}", time=when.isoformat().replace("+00:00", "Z"),
+            location={**observation_dict(i)["location"], "lon": 37.70 + 0.03 * array, "lat": 48.0 + 0.01 * (array % 4)},
+        )  # fmt: skip
+        body = json.dumps(doc).encode()
+        items.append(PreparedObservation(observation_adapter.validate_json(body), body))  # type: ignore[arg-type]
+    window = timedelta(hours=3)
+    model = CoverageModel()
+    for store in (MemoryStore(), SQLiteStore(tmp_path / "c.db")):
+        store.add_observations(items)
+        for hours in (-7.0, -2.5, 0.0, 1.0, 4.0):
+            when = T + timedelta(hours=hours)
+            picks = SensorActivity.from_store(
+                store, when - window - timedelta(hours=1), when + window + timedelta(hours=1)
+            )
+            fast = SensorActivity.around(store, when, window)
+
+            assert _working_places(fast, when, window) == _working_places(picks, when, window)
+            a, b = model.at(fast, 37.85, 48.01, when, "mlrs"), model.at(picks, 37.85, 48.01, when, "mlrs")
+            assert a.p_detect == pytest.approx(b.p_detect, abs=1e-12) and a.working_sensors == b.working_sensors
+        store.close()

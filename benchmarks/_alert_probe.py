@@ -1,0 +1,253 @@
+"""Sensor → alert under load (``benchmarks/load.py --alerts``): real shots, staged claims, the pipeline.
+
+The plain load is acoustic picks that no shot explains (sensor gateways' noise). With ``--alerts``
+three things join it, in the same batches, from the same senders:
+
+* **shots**: every ``shot_every`` seconds a blast at a random point of the northern half of the
+  array grid; each array within 20 km hears it at ``t0 + range / c`` (WGS84 range; c at 15 °C,
+  the speed fuse assumes without weather reports) from the shot's bearing (3° error), so fuse
+  locates real incidents and attribute has the background rate of fire it weighs claims against;
+* **false picks**: each array also picks something no blast explains every 20 s (a random
+  bearing, low SNR), as real arrays do; it is also how attribute knows they were working;
+* **staged claims** (the probes): every ``probe_every`` seconds UKR claims that RUS shelled a
+  point of the southern half with mortars a minute ago. Nothing was fired there, and a dozen
+  working arrays would have heard it: attribute finds the claim not corroborated despite
+  coverage, writes a ``no_staging`` finding above 0.5, and act issues a signed CAP staging alert;
+* ``truceline process --follow`` on the same PostgreSQL database: the pipeline (fuse, attribute,
+  verify, assess, act), round after round, beside the API or the workers.
+
+Sensor → alert, per probe: the ``created`` time of its alert record (stored in the transaction
+that stores its signed CAP message) minus the claim's sensor time (its ``time``, the moment its
+batch was due). A probe with no alert by the end of the drain counts as missed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyproj
+
+SOUND_SPEED_M_S = 331.3 + 0.606 * 15.0
+"""Fuse's speed of sound with no weather report (15 °C): the shots' picks are consistent with it."""
+HEARING_RANGE_M = 20_000.0
+FALSE_PICK_EVERY_S = 20.0
+PROBE_PARTICIPANT = "UKR"
+PROBE_SOURCE = "ukr-probe"
+GEOD = pyproj.Geod(ellps="WGS84")
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class Scene:
+    """The shots and staged claims fed beside the noise picks, and when each probe was sent."""
+
+    arrays: dict[tuple[str, int], tuple[float, float]]  # (participant, array) → (lon, lat)
+    shot_every: float
+    probe_every: float
+    warm_up: float
+    seed: int = 12
+    pending: dict[str, deque[tuple[float, bytes]]] = field(default_factory=dict)  # participant → (due, body)
+    probes: dict[str, float] = field(default_factory=dict)  # claim key → sensor time (epoch s)
+    shots: int = 0
+    _next_shot: float | None = None
+    _next_probe: float | None = None
+    _next_false: float | None = None
+    _false: int = 0
+    _began: float | None = None
+    _pick: int = 0
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        lons = [p[0] for p in self.arrays.values()]
+        lats = [p[1] for p in self.arrays.values()]
+        self.box = (min(lons), min(lats), max(lons), max(lats))
+        self.middle = (self.box[1] + self.box[3]) / 2
+
+    def due(self, participant: str, when: float) -> list[bytes]:
+        """The shot picks and probes of ``participant`` due by ``when`` (its batch's sensor time)."""
+        self._schedule(when)
+        queue = self.pending.get(participant)
+        out: list[bytes] = []
+        while queue and queue[0][0] <= when:
+            out.append(queue.popleft()[1])
+        return out
+
+    def _schedule(self, when: float) -> None:
+        if self._began is None:
+            self._began = when
+            self._next_shot = when
+            self._next_probe = when + self.warm_up
+            self._next_false = when
+        assert self._next_shot is not None and self._next_probe is not None and self._next_false is not None
+        while self._next_false <= when:  # each array's false picks, one every FALSE_PICK_EVERY_S
+            self._false_pick(self._next_false)
+            self._next_false += FALSE_PICK_EVERY_S / len(self.arrays)
+        while self._next_shot <= when:
+            self._shoot(self._next_shot)
+            self._next_shot += self.shot_every
+        while self._next_probe <= when:
+            self._stage_claim(self._next_probe)
+            self._next_probe += self.probe_every
+
+    def _shoot(self, t0: float) -> None:
+        lon = self.rng.uniform(self.box[0], self.box[2])
+        lat = self.rng.uniform(self.middle + 0.05, self.box[3])
+        self.shots += 1
+        for (participant, array), (alon, alat) in self.arrays.items():
+            # WGS84 geodesics, as fuse computes them: a flat-earth range is metres off at 20 km,
+            # and the picks are timed to 2 ms.
+            azimuth, _, d = GEOD.inv(alon, alat, lon, lat)
+            if d > HEARING_RANGE_M:
+                continue
+            t = t0 + d / SOUND_SPEED_M_S + self.rng.gauss(0.0, 0.002)
+            bearing = (azimuth + self.rng.gauss(0.0, 3.0)) % 360.0
+            self._pick += 1
+            doc = {
+                "kind": "acoustic_arrival",
+                "participant": participant,
+                "source": f"load-{participant.lower()}-{array:02d}",
+                "key": f"shot{self.shots:06d}-{array:02d}",
+                "time": _iso(t),
+                "reliability": "B",
+                "credibility": 2,
+                "time_error_s": 0.002,
+                "location": {"lat": alat, "lon": alon, "error": {"semi_major_m": 8.0, "semi_minor_m": 5.0}},
+                "markings": {"tlp": "green", "originator": participant},
+                "bearing_deg": round(bearing, 2),
+                "bearing_error_deg": 3.0,
+                "snr_db": 18.0,
+                "phase": "blast",
+            }
+            self._push(participant, t, doc)
+
+    def _false_pick(self, t: float) -> None:
+        """A pick no blast explains (wind, traffic): it is also how the arrays show they work."""
+        participant, array = list(self.arrays)[self._false % len(self.arrays)]
+        alon, alat = self.arrays[(participant, array)]
+        self._false += 1
+        doc = {
+            "kind": "acoustic_arrival",
+            "participant": participant,
+            "source": f"load-{participant.lower()}-{array:02d}",
+            "key": f"false{self._false:07d}",
+            "time": _iso(t),
+            "reliability": "B",
+            "credibility": 2,
+            "time_error_s": 0.002,
+            "location": {"lat": alat, "lon": alon, "error": {"semi_major_m": 8.0, "semi_minor_m": 5.0}},
+            "markings": {"tlp": "green", "originator": participant},
+            "bearing_deg": round(self.rng.uniform(0.0, 360.0), 2),
+            "bearing_error_deg": 3.0,
+            "snr_db": 7.0,
+            "phase": "blast",
+        }
+        self._push(participant, t, doc)
+
+    def _stage_claim(self, t: float) -> None:
+        lon = self.rng.uniform(self.box[0] + 0.05, self.box[2] - 0.05)
+        lat = self.rng.uniform(self.box[1] + 0.05, self.middle - 0.05)
+        key = f"probe-{len(self.probes) + 1:05d}"
+        doc = {
+            "kind": "claim",
+            "participant": PROBE_PARTICIPANT,
+            "source": PROBE_SOURCE,
+            "key": key,
+            "time": _iso(t),
+            "reliability": "C",
+            "credibility": 3,
+            "time_error_s": 60.0,
+            "location": {"lat": lat, "lon": lon, "error": {"semi_major_m": 300.0, "semi_minor_m": 300.0}},
+            "markings": {"tlp": "green", "originator": PROBE_PARTICIPANT},
+            "claimant": PROBE_PARTICIPANT,
+            "accused": "RUS",
+            "claim_kind": "shelling",
+            "claimed_time": _iso(t - 60.0),
+            "weapon_class": "mortar",
+            "media": [],
+        }
+        self.probes[key] = t
+        self._push(PROBE_PARTICIPANT, t, doc)
+
+    def _push(self, participant: str, due: float, doc: dict[str, Any]) -> None:
+        queue = self.pending.setdefault(participant, deque())
+        queue.append((due, json.dumps(doc, separators=(",", ":")).encode()))
+        if len(queue) > 1 and queue[-2][0] > due:  # picks of one shot come in range order, not time order
+            ordered = sorted(queue, key=lambda item: item[0])
+            queue.clear()
+            queue.extend(ordered)
+
+
+def start_follow(database: str, work: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``truceline process --follow`` on the load's database (its output in ``follow.log``)."""
+    cmd = [sys.executable, "-m", "truceline", "process", "--db", database, "--follow", "--interval", "0.05"]
+    with (work / "follow.log").open("wb") as log:
+        return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)
+
+
+def wait_processed(database: str, deadline_s: float) -> None:
+    """Bounded wait until the pipeline's cursor reaches the last stored observation."""
+    import time
+
+    import psycopg
+
+    end = time.monotonic() + deadline_s
+    with psycopg.connect(database, autocommit=True) as conn:
+        while time.monotonic() < end:
+            row = conn.execute(
+                "SELECT (SELECT coalesce(max(seq), 0) FROM observations), "
+                "(SELECT value FROM cursors WHERE name = 'process')"
+            ).fetchone()
+            if row is not None and row[1] is not None and int(row[1]) >= int(row[0]):
+                return
+            time.sleep(0.5)
+
+
+def alert_figures(database: str, scene: Scene) -> dict[str, Any]:
+    """Per probe: its staging alert's stored time minus the claim's sensor time."""
+    import psycopg
+
+    prefix = f"alert--staging--staging:{PROBE_PARTICIPANT}:{PROBE_SOURCE}:"
+    with psycopg.connect(database, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT id, min(created) FROM records WHERE type = 'alert' AND id LIKE %s GROUP BY id", (prefix + "%",)
+        ).fetchall()
+        incidents = conn.execute("SELECT count(DISTINCT id) FROM records WHERE type = 'incident'").fetchone()
+    latencies = sorted(
+        float(created) - scene.probes[rid[len(prefix) :]] for rid, created in rows if rid[len(prefix) :] in scene.probes
+    )
+
+    def q(p: float) -> float:
+        return round(latencies[min(len(latencies) - 1, math.ceil(p * len(latencies)) - 1)] * 1000, 1)
+
+    out: dict[str, Any] = {
+        "probes": len(scene.probes),
+        "alerts": len(latencies),
+        "missed": len(scene.probes) - len(latencies),
+        "shots": scene.shots,
+        "incidents": int(incidents[0]) if incidents else 0,
+    }
+    if latencies:
+        out.update(alert_p50_ms=q(0.5), alert_p99_ms=q(0.99), alert_max_ms=round(latencies[-1] * 1000, 1))
+    return out
+
+
+def follow_tail(work: Path, lines: int = 5) -> str:
+    path = work / "follow.log"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+
+def default_env(work: Path) -> dict[str, str]:
+    return {**os.environ, "TRUCELINE_LEDGER_KEY": str(work / "ledger.key")}

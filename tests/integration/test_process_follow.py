@@ -1,0 +1,140 @@
+"""``truceline process --follow`` beside an ingest: every report is processed, in more than one
+round, and the records are those one ``process`` over the same reports derives."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from truceline.agreement import default_agreement
+from truceline.ingest import ContextChecks, ingest_paths
+from truceline.pipeline import PROCESS_CURSOR, FollowReport, follow, process
+from truceline.sim import scenario
+from truceline.sim import simulate as run_simulation
+from truceline.store import MemoryStore, SQLiteStore
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture(scope="module")
+def halves(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small simulated run's reports, cut in two files in arrival order."""
+    out = tmp_path_factory.mktemp("sim")
+    run_simulation(scenario("default", days=2, scale=0.003, seed=11), out)
+    lines = (out / "observations.ndjson").read_text().splitlines(keepends=True)
+    first, second = out / "first.ndjson", out / "second.ndjson"
+    first.write_text("".join(lines[: len(lines) // 2]))
+    second.write_text("".join(lines[len(lines) // 2 :]))
+    return first, second
+
+
+def _ingest(path: Path, db: Path) -> int:
+    store = SQLiteStore(db)
+    try:
+        checks = ContextChecks(frozenset(default_agreement().participant_ids()), NOW)
+        return ingest_paths([str(path)], store, checks).stored
+    finally:
+        store.close()
+
+
+def _derived(db: Path) -> set[tuple[str, str]]:
+    with sqlite3.connect(db) as conn:
+        return {(str(t), str(i)) for t, i in conn.execute("SELECT type, id FROM records")}
+
+
+def _cursor_and_max(db: Path) -> tuple[int, int]:
+    store = SQLiteStore(db)
+    try:
+        return store.get_cursor(PROCESS_CURSOR), store.max_seq()
+    finally:
+        store.close()
+
+
+def test_follow_processes_what_arrives_while_it_runs(halves: tuple[Path, Path], tmp_path: Path) -> None:
+    db = tmp_path / "follow.db"
+    assert _ingest(halves[0], db) > 0
+    env = {**os.environ, "TRUCELINE_LEDGER_KEY": str(tmp_path / "ledger.key")}
+    cmd = [sys.executable, "-m", "truceline", "process", "--db", str(db), "--follow", "--interval", "0.1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:  # the first half is processed before the second arrives
+            cursor, top = _cursor_and_max(db)
+            if cursor == top:
+                break
+            assert proc.poll() is None, proc.communicate()[0]
+            time.sleep(0.2)
+        assert _ingest(halves[1], db) > 0
+        while time.monotonic() < deadline:
+            cursor, top = _cursor_and_max(db)
+            if cursor == top:
+                break
+            assert proc.poll() is None, proc.communicate()[0]
+            time.sleep(0.2)
+        assert cursor == top
+    finally:
+        proc.send_signal(signal.SIGTERM)  # asks it to stop after the round; it exits cleanly
+        out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out
+    rounds = [line for line in out.splitlines() if line.startswith("#")]
+    assert len(rounds) >= 2, out
+    assert "followed for" in out
+
+    once = tmp_path / "once.db"
+    _ingest(halves[0], once)
+    _ingest(halves[1], once)
+    store = SQLiteStore(once)
+    try:
+        process(store)
+    finally:
+        store.close()
+    # Two rounds derive the same records (types and ids) as one run over everything.
+    assert _derived(db) == _derived(once)
+
+
+def test_follow_stops_when_idle_and_counts_only_rounds_with_news() -> None:
+    store = MemoryStore()
+    now = [0.0]
+    seen: list[int] = []
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    report = follow(
+        store, interval=0.5, idle_exit=2.0, clock=lambda: now[0], sleep=sleep,
+        on_round=lambda done, took: seen.append(done.new_observations),
+    )  # fmt: skip
+    assert isinstance(report, FollowReport)
+    assert report.rounds == 0 and seen == []
+    assert report.seconds >= 2.0
+
+
+def test_follow_asks_before_each_round() -> None:
+    asked = [0]
+
+    def should_stop() -> bool:
+        asked[0] += 1
+        return asked[0] > 3
+
+    report = follow(MemoryStore(), interval=0.01, should_stop=should_stop, sleep=lambda s: None)
+    assert asked[0] == 4 and report.rounds == 0
+
+
+def test_idle_exit_without_follow_is_a_usage_error(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from truceline.cli import app
+
+    db = tmp_path / "x.db"
+    SQLiteStore(db).close()
+    result = CliRunner().invoke(app, ["process", "--db", str(db), "--idle-exit", "1"])
+    assert result.exit_code != 0
+    assert "--follow" in result.output
