@@ -10,7 +10,8 @@ three things join it, in the same batches, from the same senders:
 * **false picks**: each array also picks something no blast explains every 20 s (a random
   bearing, low SNR), as real arrays do; it is also how attribute knows they were working;
 * **staged claims** (the probes): every ``probe_every`` seconds UKR claims that RUS shelled a
-  point of the southern half with mortars a minute ago. Nothing was fired there, and a dozen
+  point of the southern half with mortars 35 minutes ago (a fresher claim waits for its
+  evidence window to close, by design). Nothing was fired there, and a dozen
   working arrays would have heard it: attribute finds the claim not corroborated despite
   coverage, writes a ``no_staging`` finding above 0.5, and act issues a signed CAP staging alert;
 * ``truceline process --follow`` on the same PostgreSQL database: the pipeline (fuse, attribute,
@@ -41,6 +42,10 @@ SOUND_SPEED_M_S = 331.3 + 0.606 * 15.0
 """Fuse's speed of sound with no weather report (15 °C): the shots' picks are consistent with it."""
 HEARING_RANGE_M = 20_000.0
 FALSE_PICK_EVERY_S = 20.0
+CLAIMED_AGO_S = 35 * 60.0
+"""How long before its report each staged claim says the shelling was: attribute judges a claim once
+its evidence window (25 min past the claimed time, plus 5 min for late picks) has closed, so a
+claim about the last half hour waits by design; one about earlier is judged on arrival."""
 PROBE_PARTICIPANT = "UKR"
 PROBE_SOURCE = "ukr-probe"
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -174,7 +179,7 @@ class Scene:
             "claimant": PROBE_PARTICIPANT,
             "accused": "RUS",
             "claim_kind": "shelling",
-            "claimed_time": _iso(t - 60.0),
+            "claimed_time": _iso(t - CLAIMED_AGO_S),
             "weapon_class": "mortar",
             "media": [],
         }
@@ -225,6 +230,20 @@ def alert_figures(database: str, scene: Scene) -> dict[str, Any]:
             "SELECT id, min(created) FROM records WHERE type = 'alert' AND id LIKE %s GROUP BY id", (prefix + "%",)
         ).fetchall()
         incidents = conn.execute("SELECT count(DISTINCT id) FROM records WHERE type = 'incident'").fetchone()
+        alerted = {rid[len(prefix) :] for rid, _ in rows}
+        missed = sorted(set(scene.probes) - alerted)
+        why: dict[str, str] = {}
+        for key in missed[:10]:  # the latest judgement of each claim that raised no alert, for the log
+            row = conn.execute(
+                "SELECT body FROM records WHERE type = 'finding' AND id = %s ORDER BY version DESC LIMIT 1",
+                (f"staging:{PROBE_PARTICIPANT}:{PROBE_SOURCE}:{key}",),
+            ).fetchone()
+            if row is None:
+                why[key] = "no finding"
+                continue
+            finding = json.loads(bytes(row[0]))
+            reasons = [f"{e.get('kind')}: {e.get('description', '')[:160]}" for e in finding.get("evidence", [])[1:]]
+            why[key] = f"confidence {finding.get('confidence')}; " + "; ".join(reasons)
     latencies = sorted(
         float(created) - scene.probes[rid[len(prefix) :]] for rid, created in rows if rid[len(prefix) :] in scene.probes
     )
@@ -239,6 +258,8 @@ def alert_figures(database: str, scene: Scene) -> dict[str, Any]:
         "shots": scene.shots,
         "incidents": int(incidents[0]) if incidents else 0,
     }
+    if why:
+        out["missed_why"] = why
     if latencies:
         out.update(alert_p50_ms=q(0.5), alert_p99_ms=q(0.99), alert_max_ms=round(latencies[-1] * 1000, 1))
     return out

@@ -548,7 +548,7 @@ def main() -> int:
     )  # fmt: skip
     ap.add_argument("--shot-every", type=float, default=2.0, help="seconds between shots (--alerts)")
     ap.add_argument("--probe-every", type=float, default=5.0, help="seconds between staged claims (--alerts)")
-    ap.add_argument("--probe-warm-up", type=float, default=30.0, help="seconds of shots before the first claim")
+    ap.add_argument("--probe-warm-up", type=float, default=90.0, help="seconds of shots before the first claim")
     ap.add_argument("--json-out", help="write the figures as JSON to this file (for tools/prove_summary.py)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="truceline-load-") as tmp, fresh_database() as database:

@@ -210,6 +210,20 @@ def test_derived_records_keep_every_version(store: Store) -> None:
     assert store.get_record("incident", "nope") is None
 
 
+def test_records_after_a_cursor_include_those_rewritten_since(store: Store) -> None:
+    a1 = store.put_record(_incident("incident--a", 1))
+    store.put_record(_incident("incident--b", 1))
+    cursor = store.put_record(_incident("incident--c", 1)).seq
+    assert [r.id for r in store.records("incident", after_seq=cursor)] == []
+    store.put_record(_incident("incident--a", 2))  # rewritten after the cursor: new to its holder
+    store.put_record(_incident("incident--d", 1))
+    got = list(store.records("incident", after_seq=cursor))
+    assert [(r.id, r.version) for r in got] == [("incident--a", 2), ("incident--d", 1)]  # by first appearance
+    assert [r.id for r in store.records("incident", after_seq=a1.seq - 1)] == [
+        "incident--a", "incident--b", "incident--c", "incident--d",
+    ]  # fmt: skip
+
+
 def _assessment(day: str, **escalation: object) -> Assessment:
     return Assessment(
         id=f"assessment:CL-07:{day}",

@@ -52,10 +52,16 @@ from truceline.model import (
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["STAGING_CLAUSE", "ClaimCheck", "ClaimChecker", "IncidentIndex", "Verdict"]
+__all__ = ["STAGING_CLAUSE", "ClaimCheck", "ClaimChecker", "IncidentIndex", "Verdict", "staging_finding_id"]
 
 Verdict = Literal["corroborated", "not_corroborated", "contradicted", "unverifiable"]
 STAGING_CLAUSE = "no_staging"
+
+
+def staging_finding_id(claim: Claim) -> str:
+    """The id of the ``no_staging`` finding that judges ``claim`` (one per claim, for ever)."""
+    return f"staging:{claim.participant}:{claim.source}:{claim.key}"
+
 
 REACH_M: dict[str, float] = {
     "small_arms": 1_500.0,
@@ -534,7 +540,7 @@ class ClaimChecker:
             s = str(self.agreement.sector_of([check.place.lon], [check.place.lat])[0])
             sector = s or None
         return Finding(
-            id=f"staging:{claim.participant}:{claim.source}:{claim.key}",
+            id=staging_finding_id(claim),
             clause_id=STAGING_CLAUSE,
             clause_text=clause_text,
             side=claim.claimant,

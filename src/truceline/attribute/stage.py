@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from truceline.attribute.attribution import (
     attribution_id,
     with_attribution,
 )
-from truceline.attribute.claims import ClaimCheck, ClaimChecker, IncidentIndex, claim_label
+from truceline.attribute.claims import ClaimCheck, ClaimChecker, IncidentIndex, claim_label, staging_finding_id
 from truceline.attribute.coverage import SensorActivity
 from truceline.attribute.media import MediaCorpus, check_media, read_media
 from truceline.attribute.sides import SideAreas
@@ -104,12 +104,26 @@ def attribute_store(
     return updated
 
 
-def _claims(store: Store, after_seq: int, upto_seq: int) -> Iterable[Claim]:
+def _claims(store: Store, after_seq: int, upto_seq: int) -> Iterable[tuple[int, Claim]]:
     for stored in store.observations(ObservationQuery(after_seq=after_seq, kinds=("claim",))):
         if stored.seq > upto_seq:
             break
         if isinstance(stored.observation, Claim):
-            yield stored.observation
+            yield stored.seq, stored.observation
+
+
+def _learn_media(claim: Claim, corpus: MediaCorpus, media_root: Path | None) -> None:
+    """Enter a claim's media in the corpus that later claims' reuse is checked against."""
+    for m in claim.media:
+        check_media(
+            m.uri,
+            read_media(m.uri, media_root),
+            claimed_time=claim.claimed_time,
+            place=None,
+            claim_key=claim_label(claim),
+            corpus=corpus,
+            media_type=m.media_type,
+        )
 
 
 def default_media_root(store: Store) -> Path | None:
@@ -118,46 +132,75 @@ def default_media_root(store: Store) -> Path | None:
     return path.parent if isinstance(path, Path) else None
 
 
+CLAIMS_CURSOR = "attribute.claims"
+"""The store cursor: every claim up to this seq has been judged (later ones may wait, see below)."""
+
+REPORT_GRACE = timedelta(minutes=5)
+"""How long after the fact a blast's picks may still reach the store (gateways batch and retry)."""
+
+
+def ripe(claim: Claim, checker: ClaimChecker, now: datetime) -> bool:
+    """Whether the sensors have had their chance: the claim's evidence window (up to
+    ``checker.after`` past the claimed time) has closed, with :data:`REPORT_GRACE` for late picks.
+
+    A claim judged earlier would be judged on what fuse had located so far: a real shelling
+    whose picks were still arriving would look "not corroborated despite coverage", and a
+    genuine claimant would be told it staged the attack. So a fresh claim waits; one about
+    something half an hour old or more is judged at once."""
+    return claim.claimed_time + checker.after + REPORT_GRACE <= now
+
+
 def check_claims(
     store: Store,
     agreement: Agreement,
     *,
-    after_seq: int,
     upto_seq: int,
     media_root: Path | None = None,
     checker: ClaimChecker | None = None,
     now: datetime | None = None,
-) -> list[ClaimCheck]:
-    """Check the claims with seq in (after_seq, upto_seq] and store one ``no_staging`` finding each."""
+) -> tuple[list[ClaimCheck], int]:
+    """Judge the claims up to ``upto_seq`` not yet judged whose evidence window has closed by
+    ``now`` (the clock by default); store one ``no_staging`` finding each. Returns the checks
+    and how many claims are still waiting for their window to close.
+
+    Claims are taken in order of arrival from the store cursor :data:`CLAIMS_CURSOR`, which
+    stops before the first one still waiting, so a waiting claim is judged by a later run; a
+    claim judged after a waiting one is recognised by its finding and not judged twice.
+    """
     checker = checker or ClaimChecker(agreement)
-    claims = list(_claims(store, after_seq, upto_seq))
+    clock = now or datetime.now(UTC)
+    cursor = store.get_cursor(CLAIMS_CURSOR)
+    claims = list(_claims(store, cursor, upto_seq))
     if not claims:
-        return []
+        return [], 0
     corpus = MediaCorpus()
-    # Media seen before this window make the corpus that reuse is checked against.
-    for old in _claims(store, 0, after_seq):
-        for m in old.media:
-            check_media(
-                m.uri,
-                read_media(m.uri, media_root),
-                claimed_time=old.claimed_time,
-                place=None,
-                claim_key=claim_label(old),
-                corpus=corpus,
-                media_type=m.media_type,
-            )
+    # Media of the claims before the cursor make the corpus that reuse is checked against.
+    for _, old in _claims(store, 0, cursor):
+        _learn_media(old, corpus, media_root)
     index = IncidentIndex.build(tuple(p.id for p in agreement.parties), _incidents(store))
     # Which arrays were working around the claimed time, near the claimed place, gives the
     # claim's coverage: the store aggregates the picks per array where they lie (one row per
     # array, not one per pick), so a claim costs about the same on a quiet night as under
     # thousands of picks a second. Claims are checked in order of arrival, so a reused photo is
     # charged to the later claim, not to its original.
-    checks = []
-    for c in claims:
-        near = functools.partial(_arrays_near, store, c.claimed_time, checker.coverage.active_window)
-        checks.append(checker.check(near, c, index, corpus=corpus, media_root=media_root))
+    checks: list[ClaimCheck] = []
+    waiting = 0
+    judged_to = cursor
+    for seq, c in claims:
+        if store.get_record("finding", staging_finding_id(c)) is not None:
+            _learn_media(c, corpus, media_root)  # judged by an earlier run, after a claim that waited
+        elif ripe(c, checker, clock):
+            near = functools.partial(_arrays_near, store, c.claimed_time, checker.coverage.active_window)
+            checks.append(checker.check(near, c, index, corpus=corpus, media_root=media_root))
+        else:
+            waiting += 1
+            _learn_media(c, corpus, media_root)  # a later claim reusing its photo is the one charged
+        if not waiting:
+            judged_to = seq
     _put(store, [checker.finding(ch, now or ch.claim.time) for ch in checks])
-    return checks
+    if judged_to > cursor:
+        store.set_cursor(CLAIMS_CURSOR, judged_to)
+    return checks, waiting
 
 
 def _arrays_near(store: Store, when: datetime, window: timedelta, x: float, y: float, radius: float) -> SensorActivity:
@@ -186,7 +229,7 @@ def run(
     """
     updated = attribute_store(store, agreement, model=model, full=full)
     root = media_root if media_root is not None else default_media_root(store)
-    checks = check_claims(store, agreement, after_seq=after_seq, upto_seq=upto_seq, media_root=root)
+    checks, waiting = check_claims(store, agreement, upto_seq=upto_seq, media_root=root)
     return {
         "attributed": len(updated),
         "claims": len(checks),
@@ -194,4 +237,5 @@ def run(
         "claims_corroborated": sum(c.verdict == "corroborated" for c in checks),
         "claims_contradicted": sum(c.verdict == "contradicted" for c in checks),
         "claims_unverifiable": sum(c.verdict == "unverifiable" for c in checks),
+        "claims_waiting": waiting,
     }

@@ -168,7 +168,9 @@ class Store(Protocol):
     def get_record(self, type: str, id: str, version: int | None = None) -> StoredRecord | None: ...
 
     def records(self, type: str, *, after_seq: int = 0) -> Iterator[StoredRecord]:
-        """The latest version of every record of ``type``, in order of first appearance."""
+        """The latest version of every record of ``type`` with a version stored after ``after_seq``
+        (a record rewritten since a cursor is "new" to whoever holds the cursor), in order of
+        first appearance."""
         ...
 
     def record_history(self, type: str, id: str) -> list[StoredRecord]: ...

@@ -565,9 +565,9 @@ class PostgresStore:
             else:
                 rows = conn.execute(
                     f"SELECT {columns} FROM records r "
-                    "JOIN (SELECT id, min(seq) AS first, max(version) AS latest FROM records "
+                    "JOIN (SELECT id, min(seq) AS first, max(version) AS latest, max(seq) AS last FROM records "
                     "WHERE type = %s GROUP BY id) l "
-                    "ON r.id = l.id AND r.version = l.latest WHERE r.type = %s AND l.first > %s ORDER BY l.first",
+                    "ON r.id = l.id AND r.version = l.latest WHERE r.type = %s AND l.last > %s ORDER BY l.first",
                     (type, type, after_seq),
                 ).fetchall()
         return (self._stored_record(row) for row in rows)

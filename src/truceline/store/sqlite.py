@@ -521,11 +521,12 @@ class SQLiteStore:
         return None if row is None else self._stored_record(row)
 
     def records(self, type: str, *, after_seq: int = 0) -> Iterator[StoredRecord]:
-        # The latest version of each id, ordered by the id's first appearance.
+        # The latest version of each id with a version after after_seq, ordered by first appearance.
         sql = (
             f"SELECT {', '.join('r.' + c for c in self._RECORD_COLUMNS.split(', '))} FROM records r "
-            "JOIN (SELECT id, MIN(seq) AS first, MAX(version) AS latest FROM records WHERE type = ? GROUP BY id) l "
-            "ON r.id = l.id AND r.version = l.latest WHERE r.type = ? AND l.first > ? ORDER BY l.first"
+            "JOIN (SELECT id, MIN(seq) AS first, MAX(version) AS latest, MAX(seq) AS last FROM records "
+            "WHERE type = ? GROUP BY id) l "
+            "ON r.id = l.id AND r.version = l.latest WHERE r.type = ? AND l.last > ? ORDER BY l.first"
         )
         for row in self._reader().execute(sql, (type, type, after_seq)).fetchall():
             yield self._stored_record(row)

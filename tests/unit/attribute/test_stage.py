@@ -105,3 +105,36 @@ def test_only_new_incidents_are_read_and_attributed(staged_run: StagedRun) -> No
     # A full pass finds every incident already carrying the current attribution.
     full = run(store, staged_run.agreement, after_seq=staged_run.upto, upto_seq=staged_run.upto, full=True)
     assert full["attributed"] == 0
+
+
+def test_a_fresh_claim_waits_for_its_evidence_window_and_is_judged_once() -> None:
+    import json
+
+    from tests.conftest import observation_dict
+    from truceline.agreement import default_agreement
+    from truceline.attribute.stage import CLAIMS_CURSOR, check_claims
+    from truceline.model import observation_adapter
+    from truceline.store import MemoryStore, PreparedObservation
+
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+    def claim(key: str, minutes_ago: float) -> PreparedObservation:
+        doc = observation_dict(
+            0, "claim", key=key, time=(now - timedelta(minutes=1)).isoformat().replace("+00:00", "Z"),
+            claimed_time=(now - timedelta(minutes=minutes_ago)).isoformat().replace("+00:00", "Z"), media=[],
+        )  # fmt: skip
+        body = json.dumps(doc).encode()
+        return PreparedObservation(observation_adapter.validate_json(body), body)  # type: ignore[arg-type]
+
+    store = MemoryStore()
+    ag = default_agreement()
+    store.add_observations([claim("fresh", 10), claim("old", 120)])  # the fresh one arrived first
+    checks, waiting = check_claims(store, ag, upto_seq=store.max_seq(), now=now)
+    assert [c.claim.key for c in checks] == ["old"] and waiting == 1
+    assert store.get_cursor(CLAIMS_CURSOR) == 0  # stopped before the claim that waits
+    # 25 minutes for the evidence, 5 for late picks: at 20 minutes on it is judged, "old" is not again.
+    checks, waiting = check_claims(store, ag, upto_seq=store.max_seq(), now=now + timedelta(minutes=20))
+    assert [c.claim.key for c in checks] == ["fresh"] and waiting == 0
+    assert store.get_cursor(CLAIMS_CURSOR) == 2
+    assert check_claims(store, ag, upto_seq=store.max_seq(), now=now + timedelta(hours=1)) == ([], 0)
+    assert sum(1 for _ in store.records("finding")) == 2
