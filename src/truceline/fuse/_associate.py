@@ -22,6 +22,14 @@ Three steps, each vectorised over all arrivals (no Python loop per arrival or pe
    (:mod:`truceline.fuse._calibrate`), hours where the met reports were far off are associated
    again with the corrected weather, and everything is matched and located once more.
 
+Two repairs for full density (``docs/fuse.md`` has the diagnosis): a seed whose first fit is
+inconsistent or dropped picks (a battery doublet's mixed picks, or a one-sided seed sliding down
+its rays) restarts from the point most of its picks agree on (:func:`_robust_restart`,
+:mod:`truceline.fuse._stack`); and at the end of each pass, and once more with the calibrated
+weather, small and weak events search again among the free picks and take those their
+uncertainty allows (:mod:`truceline.fuse._grow`). :data:`ROBUST_START` and :data:`GROW` switch
+them off (the tests check that the doublet needs them).
+
 Arrivals without a bearing still join events in step 3; they just do not seed them.
 
 A day of a whole front line can be cut at hour boundaries into spans associated in parallel
@@ -45,6 +53,7 @@ from scipy.spatial import cKDTree
 from scipy.stats import chi2 as chi2_dist
 
 from truceline.fuse._calibrate import CALIBRATION_BIN_S, calibrate_weather
+from truceline.fuse._grow import grow, regrow
 from truceline.fuse._locate import (
     GEOD,
     INCONSISTENT,
@@ -56,6 +65,7 @@ from truceline.fuse._locate import (
     weather_information,
 )
 from truceline.fuse._met import Weather
+from truceline.fuse._stack import SEED_RADIUS_M, robust_start
 from truceline.geo import metric_distance_m, to_lonlat, to_metric
 
 FloatArray = NDArray[np.float64]
@@ -83,6 +93,12 @@ REDO_WIND_MPS = 0.5
 MAX_WORKERS = 2
 PARALLEL_MIN_ARRIVALS = 200_000
 SPAN_MARGIN_S = 2 * MAX_TRAVEL_S
+GROW = True
+"""Growth of small and weak events with free picks (:func:`truceline.fuse._grow.regrow`, ``grow``)."""
+ROBUST_START = True
+"""Robust restart of seeds whose first fit failed or dropped picks (:func:`_robust_restart`)."""
+ROBUST_MAX_PICKS = 8
+"""A seed with at most this many picks that dropped one is restarted (larger ones only when ≥ 2 dropped)."""
 
 
 @dataclass
@@ -373,6 +389,8 @@ def _pass(arr: Arrivals, weather: Weather) -> tuple[IntArray, Solutions]:
     c, we, wn = _weather_at(weather, t00, lon0, lat0)
     picks, _ = _picks_of(arr, seed_of)
     sol = locate(picks, n, c, we, wn, lon0, lat0, None)
+    if ROBUST_START:
+        _robust_restart(picks, sol, lon0, lat0, c, we, wn)
     event_of = seed_of
     used = np.zeros(len(arr), dtype=bool)
     for tight in (False, True, True):
@@ -388,10 +406,62 @@ def _pass(arr: Arrivals, weather: Weather) -> tuple[IntArray, Solutions]:
     alive = sol.status == OK
     keep_arrival = (event_of >= 0) & alive[np.maximum(event_of, 0)] & used
     event_of = np.where(keep_arrival, event_of, -1)
+    if GROW:
+        # Small doubtful events search their neighbourhood again; weak events take the free picks
+        # their uncertainty allows (a fragment located off finds the rest).
+        event_of, sol, _ = regrow(arr, event_of, sol, c, we, wn)
+        event_of, sol, _ = grow(arr, event_of, sol, c, we, wn)
     live = np.flatnonzero(np.bincount(event_of[event_of >= 0], minlength=n) > 0)
     remap = np.full(n, -1, dtype=np.intp)
     remap[live] = np.arange(len(live))
     return np.where(event_of >= 0, remap[np.maximum(event_of, 0)], -1), _subset(sol, live)
+
+
+def _robust_restart(
+    picks: Picks, sol: Solutions, lon0: FloatArray, lat0: FloatArray, c: FloatArray, we: FloatArray, wn: FloatArray
+) -> None:
+    """Seeds whose first fit failed or dropped picks start again from the grid's most consistent point.
+
+    A seed holding two blasts (a battery's doublet) fits neither; one heard from a single side
+    slides into a wrong minimum and drops a good pick. :func:`robust_start` finds the point most
+    picks agree on; the seed is relocated from there with the picks that fit it, and the new fit
+    replaces the old when it is located and holds more picks (or as many with a lower χ²). The
+    picks it leaves out are claimed by other events or seed the second pass.
+    """
+    n = len(sol.lon)
+    counts = np.bincount(picks.event, minlength=n)
+    # A large seed that dropped a wild pick or two is fine; a small one may have dropped a good one.
+    dropped = counts - sol.n_used
+    bad = ((sol.status != OK) & (counts >= MIN_LOCATED_STATIONS)) | (
+        (dropped > 0) & ((sol.n_used <= ROBUST_MAX_PICKS) | (dropped >= 2))
+    )
+    flagged = np.flatnonzero(bad)
+    if len(flagged) == 0:
+        return
+    lon_b, lat_b, t0_b, keep = robust_start(picks, flagged, lon0, lat0, c, we, wn, np.full(len(flagged), SEED_RADIUS_M))
+    local = np.full(n, -1, dtype=np.intp)
+    local[flagged] = np.arange(len(flagged))
+    idx = np.flatnonzero(keep)
+    sub = Picks(
+        local[picks.event[idx]],
+        picks.lon[idx],
+        picks.lat[idx],
+        picks.time_s[idx],
+        picks.sigma_s[idx],
+        picks.bearing_deg[idx],
+        picks.bearing_sigma_deg[idx],
+    )
+    f = flagged
+    # No deletion here: before the weather is calibrated a good pick can look improbable, and
+    # dropping it lets a one-sided fit slide back down its rays. The matching rounds judge the picks.
+    again = locate(sub, len(f), c[f], we[f], wn[f], lon_b, lat_b, t0_b, reject=False)
+    old_ok = sol.status[f] == OK
+    better = (again.status == OK) & (
+        ~old_ok | (again.n_used > sol.n_used[f]) | ((again.n_used == sol.n_used[f]) & (again.chi2 < sol.chi2[f]))
+    )
+    k = f[better]
+    for name in ("lon", "lat", "t0", "cov", "n_used", "rms_s", "chi2", "status"):
+        getattr(sol, name)[k] = getattr(again, name)[better]
 
 
 def _concat(a: Solutions, b: Solutions) -> Solutions:
@@ -542,6 +612,8 @@ def associate_serial(arr: Arrivals, weather: Weather) -> Association:
             event_of = match(arr, sol2, sol2.status == OK, c2, we2, wn2, 0.0)
             picks, _ = _picks_of(arr, event_of)
         sol2 = locate(picks, n, c2, we2, wn2, sol2.lon, sol2.lat, sol2.t0)
+    if GROW:
+        event_of, sol2, picks = _final_growth(arr, event_of, sol2, c2, we2, wn2)
     # The weather is known only so well: its remaining uncertainty widens every origin's ellipse.
     _, _, gain = weather_information(picks, sol2, c2, we2, wn2)
     sol2.cov = sol2.cov + np.einsum("kij,kjl,kml->kim", gain, weather_cov, gain)
@@ -552,6 +624,55 @@ def associate_serial(arr: Arrivals, weather: Weather) -> Association:
     remap[live] = np.arange(len(live))
     event_of = np.where(event_of >= 0, remap[np.maximum(event_of, 0)], -1)
     return Association(event_of, _subset(sol2, live), c2[live], we2[live], wn2[live])
+
+
+def _final_growth(
+    arr: Arrivals, event_of: IntArray, sol: Solutions, c: FloatArray, we: FloatArray, wn: FloatArray
+) -> tuple[IntArray, Solutions, Picks]:
+    """With the weather calibrated, small and weak events search and grow once more.
+
+    The passes grew them with the met reports' weather; a fragment can still hold a doublet's
+    mixed picks, or a fit the calibration moved. Only the events that change are relocated.
+    Returns the assignment, the solutions and the picks (``sol.used`` aligned with them).
+    """
+    _, idx = _picks_of(arr, event_of)
+    used_by_arrival = np.zeros(len(arr), dtype=bool)
+    used_by_arrival[idx] = sol.used
+    held = np.where(used_by_arrival, event_of, -1)
+    before = held.copy()
+    held, sol, _ = regrow(arr, held, sol, c, we, wn)
+    held, sol, _ = grow(arr, held, sol, c, we, wn)
+    changed = held != before
+    if changed.any():
+        event_of = event_of.copy()
+        event_of[changed] = held[changed]
+        touched = np.zeros(len(sol.lon), dtype=bool)
+        touched[held[changed & (held >= 0)]] = True
+        touched[before[changed & (before >= 0)]] = True
+        picks, idx = _picks_of(arr, event_of)
+        sel = np.flatnonzero(touched[picks.event])
+        events = np.flatnonzero(touched)
+        local = np.full(len(sol.lon), -1, dtype=np.intp)
+        local[events] = np.arange(len(events))
+        sub = Picks(
+            local[picks.event[sel]],
+            picks.lon[sel],
+            picks.lat[sel],
+            picks.time_s[sel],
+            picks.sigma_s[sel],
+            picks.bearing_deg[sel],
+            picks.bearing_sigma_deg[sel],
+        )
+        again = locate(
+            sub, len(events), c[events], we[events], wn[events], sol.lon[events], sol.lat[events], sol.t0[events]
+        )
+        for name in ("lon", "lat", "t0", "cov", "n_used", "rms_s", "chi2", "status"):
+            getattr(sol, name)[events] = getattr(again, name)
+        used = used_by_arrival[idx]
+        used[sel] = again.used
+        sol.used = used
+    picks, _ = _picks_of(arr, event_of)
+    return event_of, sol, picks
 
 
 def _redo_bad_weather_hours(
