@@ -558,7 +558,7 @@ def main() -> int:
         figures, tally = runner(args, database, work)
     seconds = float(figures["seconds_run"])
     result: dict[str, Any] = {
-        "name": f"load_{args.mode}",
+        "name": f"load_{args.mode}" + ("_alerts" if args.alerts else ""),
         "rate_per_s": args.rate,
         "seconds": args.seconds,
         "batch": args.batch,

@@ -126,7 +126,10 @@ def _tamper(data: dict[str, Any]) -> list[Row]:
         f"({100 * det / max(n, 1):.2f} %)**, {_n(data.get('crashes', 0))} audit crashes, "
         f"{_n(data.get('named_exactly', 0))}/{_n(data.get('nameable', 0))} changed records named exactly"
     )
-    return [("tamper: `truceline ledger verify`", figures, _verdict(data), _seconds(data))]
+    if data.get("refused"):
+        figures += f"; {_n(data['refused'])} more refused by the database itself (not counted above)"
+    title = "tamper: `truceline ledger verify`" + (", PostgreSQL store" if data.get("name") == "tamper_pg" else "")
+    return [(title, figures, _verdict(data), _seconds(data))]
 
 
 def _fuzz(data: dict[str, Any]) -> list[Row]:
@@ -188,15 +191,42 @@ def _load(data: dict[str, Any]) -> list[Row]:
     return [(title, figures, PASS if ok else FAIL, "")]
 
 
+def _alerts(data: dict[str, Any]) -> list[Row]:
+    """``benchmarks/load.py --alerts``: sensor → signed alert with the pipeline following the load."""
+    way = "NATS JetStream" if str(data.get("name", "")).startswith("load_nats") else "the HTTP API"
+    title = f"sensor → alert under load, through {way}"
+    if not isinstance(data.get("probes"), int):
+        return [(title, _scalars(data), _verdict(data), "")]
+    p99 = data.get("alert_p99_ms")
+    figures = (
+        f"{_n(data.get('achieved_per_s', 0))}/s of {_n(data.get('rate_per_s', 0))}/s "
+        f"for {_n(data.get('seconds', 0))} s "
+        f"with `process --follow`: {_n(data.get('alerts', 0))} signed alerts for {_n(data['probes'])} staged claims "
+        f"({_n(data.get('missed', 0))} missed); sensor→alert p50 {_n(data.get('alert_p50_ms') or 0)} ms, "
+        f"**p99 {_n(p99 or 0)} ms**; pipeline rss slope {_n(data.get('pipeline_rss_slope_mb_per_min', 0))} MB/min"
+    )
+    ok = (
+        isinstance(p99, int | float)
+        and p99 <= LOAD_P99_MS
+        and data.get("missed") == 0
+        and data.get("lost") == 0
+        and data.get("achieved_per_s", 0) >= 0.99 * data.get("rate_per_s", 0)
+    )
+    return [(title, figures, PASS if ok else FAIL, "")]
+
+
 STEPS: dict[str, tuple[str, Callable[[dict[str, Any]], list[Row]]]] = {
     "crash": ("crash: embedded ingest", _crash),
     "worker_crash": ("crash: server worker (PostgreSQL + NATS JetStream)", _worker_crash),
     "pytest_prove": ("commit faults and the proof tests (pytest tests/prove tests/fuzz)", _pytest),
     "tamper": ("tamper: `truceline ledger verify`", _tamper),
+    "tamper_pg": ("tamper: `truceline ledger verify`, PostgreSQL store", _tamper),
     "fuzz": ("fuzz: every untrusted-input parser", _fuzz),
     "policy": ("leaks: policy property test", _policy),
     "load_api": ("load: through the HTTP API", _load),
     "load_nats": ("load: through NATS JetStream", _load),
+    "load_api_alerts": ("sensor → alert under load, through the HTTP API", _alerts),
+    "load_nats_alerts": ("sensor → alert under load, through NATS JetStream", _alerts),
 }
 
 
