@@ -39,4 +39,7 @@ def parse_record(type_name: str, body: bytes) -> Record:
     cls = _REGISTRY.get(type_name)
     if cls is None:
         raise ValueError(f"unknown record type {type_name!r}; register it with register_record_type")
+    validate = getattr(cls, "model_validate_json", None)
+    if validate is not None:  # a pydantic model: no adapter to build for every record read
+        return validate(body)  # type: ignore[no-any-return]
     return TypeAdapter(cls).validate_json(body)
