@@ -120,46 +120,37 @@ class Scene:
             t = t0 + d / SOUND_SPEED_M_S + self.rng.gauss(0.0, 0.002)
             bearing = (azimuth + self.rng.gauss(0.0, 3.0)) % 360.0
             self._pick += 1
-            doc = {
-                "kind": "acoustic_arrival",
-                "participant": participant,
-                "source": f"load-{participant.lower()}-{array:02d}",
-                "key": f"shot{self.shots:06d}-{array:02d}",
-                "time": _iso(t),
-                "reliability": "B",
-                "credibility": 2,
-                "time_error_s": 0.002,
-                "location": {"lat": alat, "lon": alon, "error": {"semi_major_m": 8.0, "semi_minor_m": 5.0}},
-                "markings": {"tlp": "green", "originator": participant},
-                "bearing_deg": round(bearing, 2),
-                "bearing_error_deg": 3.0,
-                "snr_db": 18.0,
-                "phase": "blast",
-            }
+            doc = self._pick_doc(participant, array, f"shot{self.shots:06d}-{array:02d}", t, bearing, 18.0)
             self._push(participant, t, doc)
 
     def _false_pick(self, t: float) -> None:
         """A pick no blast explains (wind, traffic): it is also how the arrays show they work."""
         participant, array = list(self.arrays)[self._false % len(self.arrays)]
-        alon, alat = self.arrays[(participant, array)]
         self._false += 1
-        doc = {
+        bearing = self.rng.uniform(0.0, 360.0)
+        doc = self._pick_doc(participant, array, f"false{self._false:07d}", t, bearing, 7.0)
+        self._push(participant, t, doc)
+
+    def _pick_doc(
+        self, participant: str, array: int, key: str, t: float, bearing: float, snr_db: float
+    ) -> dict[str, Any]:
+        alon, alat = self.arrays[(participant, array)]
+        return {
             "kind": "acoustic_arrival",
             "participant": participant,
             "source": f"load-{participant.lower()}-{array:02d}",
-            "key": f"false{self._false:07d}",
+            "key": key,
             "time": _iso(t),
             "reliability": "B",
             "credibility": 2,
             "time_error_s": 0.002,
             "location": {"lat": alat, "lon": alon, "error": {"semi_major_m": 8.0, "semi_minor_m": 5.0}},
             "markings": {"tlp": "green", "originator": participant},
-            "bearing_deg": round(self.rng.uniform(0.0, 360.0), 2),
+            "bearing_deg": round(bearing, 2),
             "bearing_error_deg": 3.0,
-            "snr_db": 7.0,
+            "snr_db": snr_db,
             "phase": "blast",
         }
-        self._push(participant, t, doc)
 
     def _stage_claim(self, t: float) -> None:
         lon = self.rng.uniform(self.box[0] + 0.05, self.box[2] - 0.05)
