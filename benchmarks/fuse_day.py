@@ -85,6 +85,8 @@ def main() -> None:
         ingest_paths([str(data / "observations.ndjson")], store, checks, on_reject=lambda r: None)
         print(f"ingested in {time.perf_counter() - t:.1f} s")
     else:
+        if not db.exists():
+            raise SystemExit(f"{db}: no such store; leave out --db to ingest the simulation into a new one")
         store = SQLiteStore(db)
     agreement = default_agreement()
     t = time.perf_counter()
