@@ -17,8 +17,9 @@ from tests.browser.conftest import LiveServer
 from tests.browser.seed import DAY2, ESCALATING, FIRE_FROM, QUIET, fire_history
 from truceline.agreement import default_agreement
 from truceline.assess import assess_days, rolling_escalation
-from truceline.assess.escalation import shared_decay
+from truceline.assess.escalation import daily_cycles, shared_decay
 from truceline.assess.indicators import sector_fire
+from truceline.assess.stage import CHANGE_WINDOW_DAYS, WINDOW_DAYS
 from truceline.guarantee import EXAMPLE_COALITION, load_coalition, posture
 from truceline.report import ESCALATION_Z95, escalation_of
 
@@ -33,30 +34,35 @@ def _get(server: LiveServer, path: str, token: str, **params: str) -> dict[str, 
 
 
 def test_the_escalation_reader_reads_what_the_assess_stage_fitted() -> None:
-    """Ratio, interval, retaliation terms and event counts are the stage's fit, at the precision it wrote."""
+    """Ratio, interval, retaliation terms, event counts and window are the stage's fit, read from its fields."""
     agreement = default_agreement()
     fire = fire_history()
     records = assess_days(agreement, FIRST, DAY2.date(), [], fire, data_start=FIRE_FROM.date())
     t, p = sector_fire(fire, ESCALATING)
     days = [FIRST + timedelta(days=k) for k in range(14)]
     ends = np.array([datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() + 86_400.0 for d in days])
-    # As the stage does: one decay shared by every sector with fire, then each sector's fit at it.
-    series = [sector_fire(fire, s.id) for s in agreement.sectors]
-    decays = shared_decay([tp for tp in series if len(tp[0])], ends, coverage_start_s=FIRE_FROM.timestamp())
-    fits = rolling_escalation(t, p, ends, window_days=14.0, coverage_start_s=FIRE_FROM.timestamp(), decays=decays)
+    # As the stage does: the daily cycle and one decay shared by every sector with fire, then each sector's fit.
+    series = [tp for tp in (sector_fire(fire, s.id) for s in agreement.sectors) if len(tp[0])]
+    cycles = daily_cycles(series, ends, coverage_start_s=FIRE_FROM.timestamp())
+    decays = shared_decay(series, ends, coverage_start_s=FIRE_FROM.timestamp(), cycles=cycles)
+    fits = rolling_escalation(
+        t, p, ends, window_days=WINDOW_DAYS, change_window_days=CHANGE_WINDOW_DAYS,
+        coverage_start_s=FIRE_FROM.timestamp(), decays=decays, cycles=cycles,
+    )  # fmt: skip
     mine = {a.day: escalation_of(a) for a in records if a.sector == ESCALATING}
     assert len(mine) == 14
     for d, fit in zip(days, fits, strict=True):
         e = mine[d.isoformat()]
         assert e is not None and e["fitted"] and fit.branching_ratio is not None
         assert e["ratio"] == round(fit.branching_ratio, 3)
-        assert fit.branching_ratio_se is not None and e["se"] == round(fit.branching_ratio_se, 2)
+        assert fit.branching_ratio_se is not None and e["se"] == round(fit.branching_ratio_se, 4)
         assert e["lo"] == round(max(fit.branching_ratio - ESCALATION_Z95 * e["se"], 0.0), 3)
         assert e["hi"] == round(fit.branching_ratio + ESCALATION_Z95 * e["se"], 3)
         assert fit.retaliation is not None
         a01, a10 = fit.retaliation
-        assert (e["ukr_answers_rus"], e["rus_answers_ukr"]) == (round(a01, 2), round(a10, 2))
+        assert (e["ukr_answers_rus"], e["rus_answers_ukr"]) == (round(a01, 4), round(a10, 4))
         assert e["n"] == fit.n_events and e["spiral"] == fit.spiral
+        assert e["window_days"] == round(fit.window_days, 4)
     # A sector without fire has no fit at all; a window too short to fit says so, with its count.
     assert all(escalation_of(a) is None for a in records if a.sector not in (ESCALATING, QUIET))
     [short] = [a for a in assess_days(agreement, FIRST, FIRST, [], fire, data_start=FIRST) if a.sector == ESCALATING]

@@ -17,7 +17,9 @@ import pytest
 from tests.conftest import NOW, OBSERVATION_KINDS_UNDER_TEST, fresh_postgres_database, observation_dict
 from truceline.ledger import LedgerKey, verify_consistency, verify_inclusion
 from truceline.model import (
+    Assessment,
     CreationInfo,
+    Driver,
     FixedClock,
     Incident,
     Markings,
@@ -220,6 +222,37 @@ def test_records_after_a_cursor_include_those_rewritten_since(store: Store) -> N
     assert [r.id for r in store.records("incident", after_seq=a1.seq - 1)] == [
         "incident--a", "incident--b", "incident--c", "incident--d",
     ]  # fmt: skip
+
+
+def _assessment(day: str, **escalation: object) -> Assessment:
+    return Assessment(
+        id=f"assessment:CL-07:{day}",
+        sector="CL-07",
+        day=day,
+        warning_level=3,
+        p_offensive_7d=0.05,
+        p_offensive_14d=0.1,
+        drivers=(Driver(indicator="hawkes", value=0.61, contribution=0.0, description="branching ratio 0.61"),),
+        markings=Markings(tlp="green", originator="MVM"),
+        creation_info=CreationInfo(agent="test", created=NOW),
+        **escalation,  # type: ignore[arg-type]
+    )
+
+
+def test_an_assessment_s_escalation_fields_read_back_and_older_records_without_them_still_load(store: Store) -> None:
+    fitted = _assessment(
+        "2026-09-02", branching_ratio=0.61, branching_ratio_se=0.043, retaliation_ukr=0.31, retaliation_ukr_se=0.05,
+        retaliation_rus=0.0, retaliation_rus_se=None, escalation_events=1234, escalation_window_days=14.0,
+        escalation_decay_per_hour=2.03,
+    )  # fmt: skip
+    older = _assessment("2026-09-01", branching_ratio=0.5)  # as stored before the fields existed
+    store.put_records([fitted, older])
+    got = store.get_record("assessment", fitted.id)
+    assert got is not None and got.record == fitted
+    back = store.get_record("assessment", older.id)
+    assert back is not None and back.record == older
+    assert isinstance(back.record, Assessment) and back.record.branching_ratio_se is None
+    assert back.record.escalation_events is None
 
 
 def test_a_batch_of_records_is_one_transaction_with_consecutive_versions(store: Store) -> None:

@@ -82,6 +82,7 @@ def escalation_history(
         target_events=0,
         max_window_days=window_days,
         baseline_bin_days=30.0,
+        segment_baseline=False,  # a baseline per month, as the plot in docs/assess.md was made
         prior=HISTORY_PRIOR,
         min_history_days=30.0,
     )

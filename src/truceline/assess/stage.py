@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 
 from truceline.agreement import Agreement
-from truceline.assess.escalation import EscalationEstimate, rolling_escalation, shared_decay
+from truceline.assess.escalation import EscalationEstimate, daily_cycles, rolling_escalation, shared_decay
 from truceline.assess.indicators import (
     DESCRIPTIONS,
     RELEVANT_KINDS,
@@ -36,6 +37,8 @@ __all__ = ["AGENT", "LOOKBACK_DAYS", "assess_days", "fire_events", "run"]
 AGENT = "truceline.assess"
 VERSION = "1"
 LOOKBACK_DAYS = 27  # four weeks of context: the baselines of the trend features and the Hawkes window
+WINDOW_DAYS = 28.0  # the escalation fit's window: four weeks, unless the last two weeks differ
+CHANGE_WINDOW_DAYS = 14.0
 _TLP_ORDER = ("clear", "green", "amber", "amber+strict", "red")
 # Kinds that arrive every day in volume but are light to read: they tell which days a window touched.
 _DAY_MARKERS = ("met_observation",)
@@ -134,12 +137,16 @@ def assess_days(
     escalation: dict[int, list[EscalationEstimate]] = {}
     series = {s: sector_fire(fire, sid) for s, sid in enumerate(table.sectors)}
     series = {s: tp for s, tp in series.items() if len(tp[0])}
-    # One response delay β for all sectors, from the four weeks before each day (see shared_decay).
-    decays = shared_decay(list(series.values()), day_ends[first:], coverage_start_s=max(coverage, origin))
+    # The fire's daily cycle and one response delay β for all sectors, from the four weeks before
+    # each day (see daily_cycles and shared_decay).
+    floor = max(coverage, origin)
+    cycles = daily_cycles(list(series.values()), day_ends[first:], coverage_start_s=floor)
+    decays = shared_decay(list(series.values()), day_ends[first:], coverage_start_s=floor, cycles=cycles)
     for s, (t, p) in series.items():
         escalation[s] = rolling_escalation(
-            t, p, day_ends[first:], window_days=14.0, coverage_start_s=max(coverage, origin), decays=decays
-        )
+            t, p, day_ends[first:], window_days=WINDOW_DAYS, change_window_days=CHANGE_WINDOW_DAYS,
+            coverage_start_s=floor, decays=decays, cycles=cycles,
+        )  # fmt: skip
     spiral = np.zeros(p7.shape, dtype=bool)
     for s, estimates in escalation.items():
         spiral[s, first:] = [e.spiral for e in estimates]
@@ -159,7 +166,7 @@ def assess_days(
                     warning_level=int(level[s, d]),
                     p_offensive_7d=_prob(p7[s, d]),
                     p_offensive_14d=_prob(p14[s, d]),
-                    branching_ratio=None if est is None else est.branching_ratio,
+                    **_escalation_fields(est),
                     drivers=_drivers(table, s, d, feats[s, d], contrib[s, d], model, est),
                     markings=markings,
                     creation_info=CreationInfo(
@@ -171,6 +178,30 @@ def assess_days(
                 )
             )
     return out
+
+
+def _escalation_fields(est: EscalationEstimate | None) -> dict[str, Any]:
+    """The Hawkes fit's numbers as the Assessment's fields (all None without a fit)."""
+    if est is None:
+        return {}
+    out: dict[str, Any] = {
+        "escalation_events": est.n_events,
+        "escalation_window_days": round(est.window_days, 4),
+    }
+    if est.branching_ratio is None:
+        return out
+    ukr, rus = est.retaliation or (None, None)
+    ukr_se, rus_se = est.retaliation_se or (None, None)
+    return {
+        **out,
+        "branching_ratio": est.branching_ratio,
+        "branching_ratio_se": est.branching_ratio_se,
+        "retaliation_ukr": ukr,
+        "retaliation_ukr_se": ukr_se,
+        "retaliation_rus": rus,
+        "retaliation_rus_se": rus_se,
+        "escalation_decay_per_hour": est.decay_per_hour,
+    }
 
 
 def _prob(p: float) -> float:
@@ -243,7 +274,8 @@ def _drivers(
                     baseline=0.5,
                     contribution=1.0 if est.spiral else 0.0,
                     description=(
-                        f"branching ratio {est.branching_ratio:.2f}{se} over 14 days ({est.n_events} fire incidents); "
+                        f"branching ratio {est.branching_ratio:.2f}{se} over {round(est.window_days, 1):g} days "
+                        f"({est.n_events} fire incidents); "
                         f"retaliation UKR←RUS {a01:.2f}, RUS←UKR {a10:.2f}"
                         + (f"; spiral: {est.message}" if est.spiral else "")
                     ),

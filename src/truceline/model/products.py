@@ -157,8 +157,20 @@ class Driver(Record):
     description: Text = ""
 
 
+NonNegative = Annotated[float, Field(ge=0.0)]
+
+
 class Assessment(Record):
-    """A sector's escalation and warning assessment for a day."""
+    """A sector's escalation and warning assessment for a day.
+
+    The escalation fields describe the bivariate Hawkes fit of the sector's fire over the window
+    ending with the day (type 0 is fire attributed to Ukraine, type 1 to Russia): the branching
+    ratio (shots per shot, all generations) with its standard error, and the retaliation terms —
+    ``retaliation_ukr`` = α_01, Ukrainian shots one Russian shot triggers (UKR answering RUS), and
+    ``retaliation_rus`` = α_10 (RUS answering UKR) — with theirs. All are ``None`` when no fit was
+    made (and in records stored before these fields existed); a standard error is ``None`` when it
+    is not finite (an estimate on its bound).
+    """
 
     id: Identifier
     sector: Identifier
@@ -166,7 +178,15 @@ class Assessment(Record):
     warning_level: WarningLevel
     p_offensive_7d: Probability
     p_offensive_14d: Probability
-    branching_ratio: Annotated[float, Field(ge=0.0)] | None = None
+    branching_ratio: NonNegative | None = None
+    branching_ratio_se: NonNegative | None = None
+    retaliation_ukr: NonNegative | None = None
+    retaliation_ukr_se: NonNegative | None = None
+    retaliation_rus: NonNegative | None = None
+    retaliation_rus_se: NonNegative | None = None
+    escalation_events: Annotated[int, Field(ge=0)] | None = None  # fire incidents in the fitted window
+    escalation_window_days: NonNegative | None = None
+    escalation_decay_per_hour: Annotated[float, Field(gt=0.0)] | None = None  # β: replies come after 1/β hours
     drivers: tuple[Driver, ...] = ()
     markings: Markings
     creation_info: CreationInfo

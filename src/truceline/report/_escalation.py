@@ -2,19 +2,19 @@
 
 The assess stage fits each sector's fire of the trailing window with a bivariate Hawkes process
 (:mod:`truceline.assess.escalation`) and keeps the fit in the sector-day's
-:class:`~truceline.model.Assessment`: the branching ratio in ``branching_ratio`` and the rest in
-one driver, ``hawkes`` (or ``hawkes_spiral`` when a spiral was flagged), whose description the
-stage writes as
+:class:`~truceline.model.Assessment`: the branching ratio and its standard error, the retaliation
+terms α_01 (``retaliation_ukr``, UKR answering RUS) and α_10 (``retaliation_rus``) with theirs,
+the events and days of the window, each a field. It also states the fit in one driver, ``hawkes``
+(or ``hawkes_spiral`` when a spiral was flagged), whose description reads
 
     branching ratio 0.43 ± 0.05 over 14 days (1000 fire incidents); retaliation UKR←RUS 0.29, RUS←UKR 0.48
 
 (``± …`` only when the standard error is finite; ``; spiral: …`` with the reason when flagged).
-A window that could not be fitted has no ratio, and its driver's value is the number of events
-with the reason as description. The record has no separate fields for the standard error and
-the cross-excitation terms, so they are read back from that sentence here, at the precision the
-stage wrote them (two decimals); a test holds this reader to the stage's own fit
-(``tests/browser/test_escalation_and_force_api.py``). The report reads records, never a stage's
-code, so the sentence's form is restated here rather than imported.
+Records stored before the fields existed have only that sentence: for them the numbers are read
+back from it, at the precision the stage wrote them (two decimals). A window that could not be
+fitted has no ratio; its driver's value is the number of events, with the reason as description.
+A test holds this reader to the stage's own fit (``tests/browser/test_escalation_and_force_api.py``).
+The report reads records, never a stage's code, so the sentence's form is restated here.
 
 The 95 % interval is the ratio ± 1.96 standard errors (the normal approximation the stage itself
 uses to flag a spiral), cut at zero.
@@ -61,24 +61,9 @@ def escalation_of(assessment: Assessment) -> dict[str, Any] | None:
     if driver is None:
         return None  # no fire in the sector's window: the stage ran no fit
     ratio = assessment.branching_ratio
-    if ratio is None:
-        return {
-            "fitted": False,
-            "ratio": None,
-            "se": None,
-            "lo": None,
-            "hi": None,
-            "n": int(driver.value),
-            "window_days": None,
-            "ukr_answers_rus": None,
-            "rus_answers_ukr": None,
-            "spiral": False,
-            "note": driver.description,
-        }
-    match = _FITTED.match(driver.description)
     out: dict[str, Any] = {
-        "fitted": True,
-        "ratio": round(ratio, 3),
+        "fitted": ratio is not None,
+        "ratio": None if ratio is None else round(ratio, 3),
         "se": None,
         "lo": None,
         "hi": None,
@@ -86,22 +71,46 @@ def escalation_of(assessment: Assessment) -> dict[str, Any] | None:
         "window_days": None,
         "ukr_answers_rus": None,
         "rus_answers_ukr": None,
-        "spiral": driver.indicator == "hawkes_spiral",
+        "ukr_answers_rus_se": None,
+        "rus_answers_ukr_se": None,
+        "spiral": ratio is not None and driver.indicator == "hawkes_spiral",
         "note": "",
     }
-    if match is None:
-        out["note"] = "the fit's interval and retaliation terms are not stated in this assessment"
+    if ratio is None:
+        n = assessment.escalation_events
+        out["n"] = int(driver.value) if n is None else n
+        out["window_days"] = assessment.escalation_window_days
+        out["note"] = driver.description
         return out
-    se = match["se"]
-    if se is not None:
-        s = float(se)
-        out["se"] = s
-        out["lo"] = round(max(ratio - Z95 * s, 0.0), 3)
-        out["hi"] = round(ratio + Z95 * s, 3)
-    out["n"] = int(match["n"])
-    out["window_days"] = float(match["days"])
-    out["ukr_answers_rus"] = float(match["a01"])
-    out["rus_answers_ukr"] = float(match["a10"])
-    if match["spiral"]:
-        out["note"] = f"spiral: {match['spiral']}"
+    if assessment.escalation_events is not None:  # the fields (records since they exist)
+        se = assessment.branching_ratio_se
+        out["se"] = None if se is None else round(se, 4)
+        out["n"] = assessment.escalation_events
+        out["window_days"] = assessment.escalation_window_days
+        out["ukr_answers_rus"] = _rounded(assessment.retaliation_ukr)
+        out["rus_answers_ukr"] = _rounded(assessment.retaliation_rus)
+        out["ukr_answers_rus_se"] = _rounded(assessment.retaliation_ukr_se)
+        out["rus_answers_ukr_se"] = _rounded(assessment.retaliation_rus_se)
+        spiral = _FITTED.match(driver.description)
+        if spiral is not None and spiral["spiral"]:
+            out["note"] = f"spiral: {spiral['spiral']}"
+    else:  # an older record: the numbers are in the driver's sentence only
+        match = _FITTED.match(driver.description)
+        if match is None:
+            out["note"] = "the fit's interval and retaliation terms are not stated in this assessment"
+            return out
+        out["se"] = None if match["se"] is None else float(match["se"])
+        out["n"] = int(match["n"])
+        out["window_days"] = float(match["days"])
+        out["ukr_answers_rus"] = float(match["a01"])
+        out["rus_answers_ukr"] = float(match["a10"])
+        if match["spiral"]:
+            out["note"] = f"spiral: {match['spiral']}"
+    if out["se"] is not None:
+        out["lo"] = round(max(ratio - Z95 * out["se"], 0.0), 3)
+        out["hi"] = round(ratio + Z95 * out["se"], 3)
     return out
+
+
+def _rounded(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)

@@ -6,6 +6,7 @@ only, so the assess stage and the simulator can both use it. The public surface 
 """
 
 from truceline.stats.changepoint import CusumResult, cusum
+from truceline.stats.diurnal import DailyCycle
 from truceline.stats.hawkes import (
     PARAM_NAMES,
     HawkesParams,
@@ -17,15 +18,18 @@ from truceline.stats.hawkes import (
     spectral_radius,
 )
 from truceline.stats.hawkes_fit import DEFAULT_PRIOR, BivariateHawkes, FitStatus, HawkesResults, fit_hawkes
+from truceline.stats.hawkes_profile import TypedEvents
 
 __all__ = [
     "DEFAULT_PRIOR",
     "PARAM_NAMES",
     "BivariateHawkes",
     "CusumResult",
+    "DailyCycle",
     "FitStatus",
     "HawkesParams",
     "HawkesResults",
+    "TypedEvents",
     "cusum",
     "excitation_sums",
     "fit_hawkes",

@@ -7,7 +7,8 @@ Brent's method on log β. It returns :class:`HawkesResults`: estimates, standard
 observed information (the analytic Hessian, :func:`truceline.stats.loglik_hessian`), confidence
 intervals, the branching ratio with its delta-method standard error, and a ``summary()``.
 Bad input gets a clear ``status`` instead of an exception or a NaN: too few events (the prior is
-returned and said to be the prior), no convergence, a singular information matrix.
+returned and said to be the prior), no convergence, a singular information matrix. The baseline
+may be piecewise constant (``baseline_bins``) and follow a daily cycle (``daily_cycle``).
 
 >>> rng = np.random.default_rng(3)
 >>> t = np.sort(rng.random(12) * 50.0); c = rng.integers(0, 2, 12)
@@ -24,14 +25,15 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from truceline.stats.diurnal import DailyCycle
 from truceline.stats.hawkes import (
     PARAM_NAMES,
     HawkesParams,
     _check_events,
-    excitation_sums,
     loglik_hessian,
     spectral_radius,
 )
+from truceline.stats.hawkes_profile import TypedEvents
 
 __all__ = ["DEFAULT_PRIOR", "BivariateHawkes", "FitStatus", "HawkesResults", "fit_hawkes"]
 
@@ -122,7 +124,10 @@ class BivariateHawkes:
     day each, say), so that a baseline that moves (a build-up, an offensive, a renewed commitment)
     is not mistaken for excitation; ``params_.mu`` is then the baseline's mean and ``baseline_``
     holds the bins. Standard errors then come from the per-type information at the estimated β
-    and, for β, from the curvature of the profile likelihood.
+    and, for β, from the curvature of the profile likelihood. ``daily_cycle``: the baseline's
+    relative cycle over the hours of the day (:class:`~truceline.stats.DailyCycle`), so that fire
+    that peaks at night is not read as fire answering fire; ``fit(..., clock_origin_h=...)`` then
+    says when the window starts (hours from a midnight UTC, e.g. epoch hours).
     """
 
     def __init__(
@@ -134,18 +139,34 @@ class BivariateHawkes:
         max_iter: int = 100,
         tol: float = 1e-10,
         baseline_bins: int = 1,
+        daily_cycle: DailyCycle | None = None,
     ) -> None:
         if baseline_bins < 1:
             raise ValueError("baseline_bins must be at least 1")
         self.baseline_bins = baseline_bins
+        self.daily_cycle = daily_cycle
         self.beta = beta
         self.min_events = min_events
         self.prior = prior
         self.max_iter = max_iter
         self.tol = tol
 
-    def fit(self, t: ArrayLike, c: ArrayLike, horizon: float, *, start: HawkesParams | None = None) -> HawkesResults:
-        """Fit to events at ``t`` (hours from the window's start, sorted) of types ``c`` on [0, ``horizon``)."""
+    def fit(
+        self,
+        t: ArrayLike,
+        c: ArrayLike,
+        horizon: float,
+        *,
+        start: HawkesParams | None = None,
+        clock_origin_h: float = 0.0,
+        baseline_edges: ArrayLike | None = None,
+    ) -> HawkesResults:
+        """Fit to events at ``t`` (hours from the window's start, sorted) of types ``c`` on [0, ``horizon``).
+
+        ``clock_origin_h``: the window's start in hours from a midnight UTC (only a daily cycle needs it).
+        ``baseline_edges``: the baseline's bins for this window as edges (hours, 0 to ``horizon``),
+        e.g. where the fire's level was found to change; they replace ``baseline_bins``.
+        """
         if not (horizon > 0 and np.isfinite(horizon)):
             raise ValueError(f"horizon must be a positive number of hours, not {horizon}")
         tt, cc = _check_events(t, c, horizon)
@@ -155,19 +176,22 @@ class BivariateHawkes:
             why = f"{n} events ({counts[0]} + {counts[1]}) are too few to fit; the prior is given"
             return self._prior_result(n, horizon, why)
         v0 = self._start(start, counts, horizon)
-        nb = self.baseline_bins
+        bins = self.baseline_bins if baseline_edges is None else np.asarray(baseline_edges, dtype=np.float64)
+        cycle = self.daily_cycle if self.daily_cycle is not None and not self.daily_cycle.flat else None
+        events = TypedEvents(tt, cc, horizon, bins, cycle=cycle, clock_origin_h=clock_origin_h)
+        nb = events.bins
         warm = np.concatenate([np.full(nb, v0[0]), np.full(nb, v0[1]), v0[2:6]])
-        events = _TypedEvents(tt, cc, horizon, nb)
         if self.beta is not None:
             value, theta, ok = events.profile(self.beta, warm, self.max_iter, self.tol)
             beta, iterations = self.beta, 1
         else:
             beta, value, theta, ok, iterations = self._search_beta(events, warm, float(v0[6]))
         baseline = theta[: 2 * nb].reshape(2, nb)
-        v = np.concatenate([baseline.mean(axis=1), theta[2 * nb :], [beta]])
+        share = np.diff(events.edges) / horizon
+        v = np.concatenate([baseline @ share, theta[2 * nb :], [beta]])
         status: FitStatus = "ok" if ok else "not_converged"
         message = "" if ok else "the inner Newton iterations did not converge"
-        if nb == 1:
+        if nb == 1 and cycle is None:
             se, rho_se, singular = _standard_errors(v, tt, cc, horizon, self.beta is not None)
         else:
             se, rho_se, singular = _binned_standard_errors(events, beta, theta, self, value)
@@ -187,11 +211,11 @@ class BivariateHawkes:
             fixed_beta=self.beta is not None,
             iterations=iterations,
             branching_ratio_se_=rho_se,
-            baseline_=baseline if nb > 1 else None,
+            baseline_=baseline if nb > 1 or cycle is not None else None,
         )
 
     def _search_beta(
-        self, events: _TypedEvents, warm: FloatArray, beta0: float
+        self, events: TypedEvents, warm: FloatArray, beta0: float
     ) -> tuple[float, float, FloatArray, bool, int]:
         """Maximise the profile log-likelihood over log β: a coarse grid, then Brent inside the best bracket."""
         from scipy.optimize import minimize_scalar
@@ -241,95 +265,6 @@ class BivariateHawkes:
         )
 
 
-class _TypedEvents:
-    """The data split by type, for the profile likelihood.
-
-    For a fixed β the log-likelihood separates into one problem per type ``i`` in θ_i = (μ_i per
-    baseline bin, α_i0, α_i1): ``Σ_{k: c_k=i} log(θ_i · x_k) - θ_i · m`` with ``x_k = (onehot of
-    k's bin, β A_0(k), β A_1(k))`` and ``m = (bin lengths, mass_0, mass_1)`` — concave, so a
-    projected Newton method solves it in a few steps. One bin is the constant-baseline model.
-    """
-
-    def __init__(self, t: FloatArray, c: NDArray[np.intp], horizon: float, bins: int = 1) -> None:
-        self.t, self.c, self.horizon, self.bins = t, c, horizon, bins
-        self.index = [np.flatnonzero(c == i) for i in (0, 1)]
-        self.bin_of = np.minimum((t / horizon * bins).astype(np.intp), bins - 1)
-        self.hessians: list[FloatArray] = []
-
-    def profile(self, beta: float, warm: FloatArray, max_iter: int, tol: float) -> tuple[float, FloatArray, bool]:
-        """(max log-likelihood over the baselines and α at this β, the maximiser, converged).
-
-        The maximiser is laid out as (μ_0 bins, μ_1 bins, α_00, α_01, α_10, α_11).
-        """
-        (a,) = excitation_sums(self.t, self.c, beta, order=0)
-        mass = np.bincount(self.c, weights=-np.expm1(-beta * (self.horizon - self.t)), minlength=2)
-        nb = self.bins
-        m = np.concatenate([np.full(nb, self.horizon / nb), mass])
-        theta = np.empty(2 * nb + 4)
-        total, ok = 0.0, True
-        self.hessians = []
-        for i in (0, 1):
-            idx = self.index[i]
-            onehot = (self.bin_of[idx][None, :] == np.arange(nb)[:, None]).astype(np.float64)
-            x = np.vstack([onehot, beta * a[0, idx], beta * a[1, idx]])
-            start = np.concatenate([warm[i * nb : (i + 1) * nb], warm[2 * nb + 2 * i : 2 * nb + 2 * i + 2]])
-            value, th, conv, hess = _concave_newton(x, m, start, max_iter, tol, nb)
-            total += value
-            ok &= conv
-            theta[i * nb : (i + 1) * nb] = th[:nb]
-            theta[2 * nb + 2 * i : 2 * nb + 2 * i + 2] = th[nb:]
-            self.hessians.append(hess)
-        return total, theta, ok
-
-
-def _concave_newton(
-    x: FloatArray, m: FloatArray, start: FloatArray, max_iter: int, tol: float, n_baseline: int = 1
-) -> tuple[float, FloatArray, bool, FloatArray]:
-    """Maximise ``f(θ) = Σ_k log(θ·x_k) - θ·m`` over θ ≥ 0 by projected Newton with backtracking.
-
-    Coordinates at their bound whose gradient points outward stay fixed (the free set of Bertsekas'
-    projected Newton method); every step is checked to increase f (Armijo). Returns the value,
-    the maximiser, whether it converged and the Hessian there.
-    """
-    n = x.shape[1]
-    dim = len(start)
-    theta = np.maximum(start, 1e-12)
-    theta[:n_baseline] = np.maximum(theta[:n_baseline], 1e-9)
-
-    def f(th: FloatArray) -> float:
-        lam = th @ x
-        return float(np.log(lam).sum() - th @ m) if np.all(lam > 0) else -np.inf
-
-    value = f(theta)
-    hess = np.zeros((dim, dim))
-    for _ in range(max_iter):
-        lam = theta @ x
-        inv = 1.0 / lam
-        grad = x @ inv - m
-        hess = -(x * inv**2) @ x.T
-        free = (theta > 1e-12) | (grad > 0)
-        step = np.zeros(dim)
-        try:
-            step[free] = np.linalg.solve(-hess[np.ix_(free, free)] + 1e-12 * np.eye(int(free.sum())), grad[free])
-        except np.linalg.LinAlgError:
-            step[free] = grad[free] / max(n, 1)
-        decrement = float(grad[free] @ step[free])
-        if decrement < tol * max(n, 1):
-            return value, theta, True, hess
-        s = 1.0
-        while s > 1e-12:
-            cand = np.maximum(theta + s * step, 0.0)
-            cand[:n_baseline] = np.maximum(cand[:n_baseline], 1e-12)
-            new = f(cand)
-            if new >= value + 1e-4 * float(grad @ (cand - theta)):
-                break
-            s *= 0.5
-        else:
-            return value, theta, False, hess
-        theta, value = cand, new
-    return value, theta, False, hess
-
-
 def _standard_errors(
     v: FloatArray, t: FloatArray, c: NDArray[np.intp], horizon: float, fixed_beta: bool
 ) -> tuple[FloatArray, float, bool]:
@@ -373,7 +308,7 @@ def _standard_errors(
 
 
 def _binned_standard_errors(
-    events: _TypedEvents, beta: float, theta: FloatArray, model: BivariateHawkes, value: float
+    events: TypedEvents, beta: float, theta: FloatArray, model: BivariateHawkes, value: float
 ) -> tuple[FloatArray, float, bool]:
     nb = events.bins
     events.profile(beta, theta, model.max_iter, model.tol)  # the per-type Hessians at the estimate
@@ -390,7 +325,7 @@ def _binned_standard_errors(
         full[np.ix_(free, free)] = cov
         if np.any(np.diag(full)[free] <= 0):
             return se, float("inf"), True
-        weights = np.concatenate([np.full(nb, 1.0 / nb), [0.0, 0.0]])
+        weights = np.concatenate([np.diff(events.edges) / events.horizon, [0.0, 0.0]])
         se[i] = float(np.sqrt(max(weights @ full @ weights, 0.0)))
         for j in (0, 1):
             if th[nb + j] > 1e-8:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from truceline.assess import rolling_escalation
-from truceline.assess.escalation import shared_decay
+from truceline.assess.escalation import level_edges, shared_decay
 from truceline.sim import HawkesParams, simulate_hawkes
 
 DAY = 86_400.0
@@ -75,3 +76,49 @@ def test_the_decay_shared_by_sectors_is_recovered_and_sharpens_each_sectors_rati
     (e,) = rolling_escalation(a[0], a[1], ends[1:], window_days=14.0, coverage_start_s=0.0, decays=decays[1:])
     assert e.status == "ok" and e.branching_ratio is not None and e.branching_ratio_se is not None
     assert abs(e.branching_ratio - a[2]) < 3 * e.branching_ratio_se + 0.02
+
+
+def test_daily_baselines_are_merged_where_the_level_holds_and_cut_where_it_moves() -> None:
+    extra = 0
+    for seed in range(20):
+        steady = np.sort(np.random.default_rng(seed).random(2_000) * 28 * 24.0)
+        edges = level_edges(steady, 28 * 24.0, 28)
+        assert edges[0] == 0.0 and edges[-1] == pytest.approx(28 * 24.0)
+        extra += len(edges) - 2
+    assert extra <= 4  # a steady level is (nearly always) one bin
+    rng = np.random.default_rng(8)
+    # An offensive's surge on day 20 (25 times the fire) gets a bin of its own from that day on.
+    surge = np.sort(np.concatenate([steady, 20 * 24.0 + rng.random(20_000) * 8 * 24.0]))
+    assert 20 * 24.0 in level_edges(surge, 28 * 24.0, 28)
+    assert list(level_edges(steady[:3], 24.0, 1)) == [0.0, 24.0]
+
+
+def test_one_bin_per_day_would_read_clusters_as_baseline_the_merged_bins_do_not() -> None:
+    errors: dict[str, list[float]] = {"daily": [], "merged": []}
+    for seed in range(4):
+        t, p, rho = _fire(1.0, 28, 20 + seed)
+        for name, merge in (("daily", False), ("merged", True)):
+            (e,) = rolling_escalation(
+                t, p, np.array([28 * DAY]), window_days=28.0, coverage_start_s=0.0, segment_baseline=merge
+            )
+            assert e.branching_ratio is not None
+            errors[name].append(e.branching_ratio - rho)
+    assert np.mean(errors["daily"]) < -0.02  # the incidental-parameter bias of 28 daily baselines
+    assert abs(np.mean(errors["merged"])) < 0.02
+
+
+def test_a_recent_change_takes_the_short_window_and_a_steady_sector_keeps_the_long_one() -> None:
+    quiet = _fire(0.3, 14, 30)
+    loud = _fire(1.7, 14, 31)
+    t = np.concatenate([quiet[0], 14 * DAY + loud[0]])
+    p = np.concatenate([quiet[1], loud[1]])
+    ends = np.array([14 * DAY, 28 * DAY])
+    before, after = rolling_escalation(t, p, ends, window_days=28.0, change_window_days=14.0, coverage_start_s=0.0)
+    assert before.window_days == pytest.approx(14.0)  # all the data there is
+    assert after.window_days == pytest.approx(14.0) and after.branching_ratio is not None
+    assert after.branching_ratio > 0.7 and after.decay_per_hour is not None
+    steady = _fire(1.0, 28, 32)
+    (e,) = rolling_escalation(
+        steady[0], steady[1], ends[1:], window_days=28.0, change_window_days=14.0, coverage_start_s=0.0
+    )
+    assert e.window_days == pytest.approx(28.0) and e.retaliation_se is not None

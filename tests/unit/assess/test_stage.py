@@ -92,3 +92,23 @@ def test_branching_ratios_track_the_simulated_truth(buildup_assessments: tuple[l
     records, truth = buildup_assessments
     scores = evaluate_records(truth, assessments=records)["escalation"]
     assert scores["n"] > 100 and scores["branching_ratio_error"] < 0.15
+
+
+def test_the_fit_s_numbers_are_fields_of_each_assessment(buildup_assessments: tuple[list[Assessment], Truth]) -> None:
+    records, _ = buildup_assessments
+    fitted = [a for a in records if a.branching_ratio is not None]
+    assert len(fitted) > 100
+    for a in fitted:
+        assert a.escalation_events is not None and a.escalation_events > 0
+        assert a.escalation_window_days is not None and 3.0 <= a.escalation_window_days <= 28.0
+        assert a.retaliation_ukr is not None and a.retaliation_rus is not None
+        assert a.escalation_decay_per_hour is not None and 0.5 < a.escalation_decay_per_hour < 8.0
+        [driver] = [d for d in a.drivers if d.indicator in ("hawkes", "hawkes_spiral")]
+        assert f"({a.escalation_events} fire incidents)" in driver.description
+        assert f"UKR←RUS {a.retaliation_ukr:.2f}, RUS←UKR {a.retaliation_rus:.2f}" in driver.description
+        if a.branching_ratio_se is not None:
+            assert f"{a.branching_ratio:.2f} ± {a.branching_ratio_se:.2f}" in driver.description
+    assert sum(a.branching_ratio_se is not None for a in fitted) > 0.9 * len(fitted)
+    for a in records:
+        if a.branching_ratio is None:
+            assert a.branching_ratio_se is None and a.retaliation_ukr is None and a.retaliation_rus_se is None

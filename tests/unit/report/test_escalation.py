@@ -15,6 +15,7 @@ from truceline.policy import PolicyContext
 from truceline.report import ESCALATION_Z95, Viewer, build_report, escalation_of
 from truceline.sim.hawkes import HawkesParams, simulate_hawkes
 from truceline.store import MemoryStore
+from truceline.store._records import parse_record
 
 AG = default_agreement()
 CONTEXT = PolicyContext.of(sorted(AG.participant_ids()))
@@ -116,3 +117,26 @@ def test_a_report_without_fits_says_so() -> None:
     section = _escalation(report)
     assert not _model_plot(section)
     assert any("No escalation fit to plot" in n for n in section.notes)
+
+
+def test_the_fit_s_fields_are_read_in_full_and_an_older_record_from_its_sentence() -> None:
+    sentence = ("branching ratio 0.61 ± 0.04 over 14 days (1234 fire incidents); retaliation UKR←RUS 0.31, "
+                "RUS←UKR 0.27")
+    fields = _assessment(sentence, 0.6123).model_copy(update={
+        "branching_ratio_se": 0.0432, "retaliation_ukr": 0.3141, "retaliation_ukr_se": 0.0512,
+        "retaliation_rus": 0.2718, "retaliation_rus_se": None, "escalation_events": 1234,
+        "escalation_window_days": 19.5, "escalation_decay_per_hour": 2.05})
+    e = escalation_of(fields)
+    assert e is not None and e["fitted"] and (e["se"], e["n"], e["window_days"]) == (0.0432, 1234, 19.5)
+    assert (e["ukr_answers_rus"], e["rus_answers_ukr"]) == (0.3141, 0.2718)
+    assert (e["ukr_answers_rus_se"], e["rus_answers_ukr_se"]) == (0.0512, None)
+    half = ESCALATION_Z95 * 0.0432
+    assert (e["lo"], e["hi"]) == (round(0.6123 - half, 3), round(0.6123 + half, 3))
+    # A record stored before the fields existed: its body has none of them, and the sentence speaks.
+    body = _assessment(sentence, 0.6123).model_dump_json(exclude_none=True).encode()
+    assert b"retaliation_ukr" not in body
+    older = parse_record("assessment", body)
+    assert isinstance(older, Assessment) and older.escalation_events is None
+    e = escalation_of(older)
+    assert e is not None and (e["se"], e["n"], e["window_days"], e["ukr_answers_rus"]) == (0.04, 1234, 14.0, 0.31)
+    assert e["ukr_answers_rus_se"] is None
