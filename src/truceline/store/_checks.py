@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from truceline.ledger import AuditReport, Frontier, LedgerKey, SignedTreeHead, verify_tree_head
+from truceline.ledger import AuditReport, Frontier, LedgerKey, SignedTreeHead, should_persist, verify_tree_head
 from truceline.model import LedgerError, StoreCorrupt
 from truceline.store._common import record_id, seq_of
 from truceline.store._ledgerlog import LedgerLog
@@ -165,6 +165,22 @@ def frontier_mismatch(log: str, value: str | None, report: AuditReport) -> Ledge
             f"{report.records_checked:,} with root {report.root_hash[:16]}… (the next batch would extend the "
             "wrong tree)",
         )
+    return None
+
+
+def stray_node(nodes: Iterable[tuple[Any, Any]], size: int) -> LedgerError | None:
+    """The first stored (level, index) node that a log of ``size`` records does not have.
+
+    The audit reads only the nodes the records complete; a row planted elsewhere (past the end,
+    or at a level the store never keeps) would pass it, and then block the batch that completes
+    that node on a duplicate key. So the table must hold nothing else."""
+    for level, idx in nodes:
+        lv, ix = int(level), int(idx)
+        if not should_persist(lv) or lv > 62 or ix < 0 or (ix + 1) << lv > size:
+            return LedgerError(
+                f"ledger node (level {lv}, index {ix})",
+                f"stored, but a log of {size:,} records has no such node (added or moved)",
+            )
     return None
 
 

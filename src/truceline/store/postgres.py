@@ -51,6 +51,7 @@ from truceline.store._checks import (
     read_frontier,
     record_mismatch,
     seconds,
+    stray_node,
 )
 from truceline.store._common import (
     from_epoch,
@@ -648,6 +649,12 @@ class PostgresStore:
                 frontier = frontier_mismatch(log, None if value is None else value[0], report)
                 if frontier is not None:
                     ledger.append(frontier)
+                nodes = conn.execute(
+                    "SELECT level, idx FROM ledger_nodes WHERE log = %s ORDER BY level, idx", (log,)
+                ).fetchall()
+                stray = stray_node(nodes, report.records_checked)
+                if stray is not None:
+                    ledger.append(stray)
                 # As in the SQLite store: the first problem, with row checks against the Merkle audit.
                 result.reports[log] = first_problem(report, rows, ledger)
         return result

@@ -43,7 +43,7 @@ from truceline.ledger import (
     leaf_hash,
 )
 from truceline.model import Clock, LedgerError, Record, StoreCorrupt, StoreError, SystemClock
-from truceline.store._checks import first_problem, frontier_value, ledger_state, read_frontier
+from truceline.store._checks import first_problem, frontier_value, ledger_state, read_frontier, stray_node
 from truceline.store._common import (
     from_epoch,
     parse_observation,
@@ -603,6 +603,10 @@ class SQLiteStore:
                 frontier = frontier_mismatch(conn, log, report)
                 if frontier is not None:
                     ledger.append(frontier)
+                nodes = conn.execute("SELECT level, idx FROM ledger_nodes WHERE log = ? ORDER BY level, idx", (log,))
+                stray = stray_node(nodes, report.records_checked)
+                if stray is not None:
+                    ledger.append(stray)
                 result.reports[log] = first_problem(report, rows, ledger)
             return result
         except sqlite3.DatabaseError as exc:

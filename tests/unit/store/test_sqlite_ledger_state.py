@@ -145,3 +145,17 @@ def test_a_write_on_a_full_database_is_a_store_error_naming_the_batch(tmp_path: 
         assert store.max_seq() == 10 and store.verify_ledger().ok
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(("level", "idx"), [(4, 12), (3, 0), (8, 0), (4, -1)])
+def test_a_ledger_node_the_records_do_not_complete_is_named(tmp_path: Path, level: int, idx: int) -> None:
+    """A node planted past the log's end or at a level never kept passed the audit (found by the
+    PostgreSQL tamper proof) and then blocked the batch completing it; now verify names it."""
+    db = tmp_path / "t.db"
+    build(db, 100, 10)  # 100 records: level-4 nodes 0..5 exist, nothing at levels 3 or 8
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "INSERT INTO ledger_nodes (log, level, idx, hash) VALUES ('observations', ?, ?, ?)",
+            (level, idx, b"\0" * 32),
+        )
+    assert first_error(db).startswith(f"ledger node (level {level}, index {idx})")
