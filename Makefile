@@ -76,6 +76,7 @@ prove: install services
 	-$(BIN)/python tools/prove_worker_crash.py --cycles 1000 --json-out $(PROVE_OUT)/worker_crash.json
 	-TRUCELINE_PROVE_OUT=$(PROVE_OUT)/pytest_prove.json $(BIN)/pytest -q tests/prove tests/fuzz
 	-$(BIN)/python tools/prove_tamper.py --faults 10000 --json-out $(PROVE_OUT)/tamper.json
+	-$(BIN)/python tools/prove_pg_tamper.py --faults 1000 --json-out $(PROVE_OUT)/tamper_pg.json
 	-$(BIN)/python tools/prove_fuzz.py --seconds 60 --json-out $(PROVE_OUT)/fuzz.json
 	-$(BIN)/python benchmarks/load.py --mode api --rate 5000 --seconds 600 --json-out $(PROVE_OUT)/load_api.json
 	-$(BIN)/python benchmarks/load.py --mode nats --rate 5000 --seconds 600 --json-out $(PROVE_OUT)/load_nats.json
@@ -90,6 +91,7 @@ prove-short: install services
 	-$(BIN)/python tools/prove_worker_crash.py --cycles 5 --json-out $(PROVE_OUT)/worker_crash.json
 	-TRUCELINE_PROVE_OUT=$(PROVE_OUT)/pytest_prove.json $(BIN)/pytest -q tests/prove tests/fuzz
 	-$(BIN)/python tools/prove_tamper.py --faults 300 --json-out $(PROVE_OUT)/tamper.json
+	-$(BIN)/python tools/prove_pg_tamper.py --faults 130 --json-out $(PROVE_OUT)/tamper_pg.json
 	-$(BIN)/python tools/prove_fuzz.py --seconds 2 --json-out $(PROVE_OUT)/fuzz.json
 	-$(BIN)/python benchmarks/load.py --mode api --rate 500 --seconds 10 --json-out $(PROVE_OUT)/load_api.json
 	-$(BIN)/python benchmarks/load.py --mode nats --rate 500 --seconds 10 --json-out $(PROVE_OUT)/load_nats.json
