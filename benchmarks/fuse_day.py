@@ -9,7 +9,7 @@ timed: reading the arrivals and met reports from the store, association + locati
 budget), building the incident records, and writing them. The evaluation against the truth is
 printed beside the times, so a fast but wrong run cannot pass unnoticed.
 
-The association runs in ``--workers`` processes (default 1; 2 uses both of the budget's cores): the day is
+The association runs in ``--workers`` processes (default 2, the budget's two cores; 1 is serial): the day is
 cut at hour boundaries into spans associated side by side (``associate_parallel``, which the
 unit tests hold to the serial association). The machines are shared: the CPU time of the
 association (this process and its workers) is printed beside the wall time, with the load
@@ -66,7 +66,9 @@ def main() -> None:
     ap.add_argument("--data", type=Path, help="an existing simulation directory (else one is simulated)")
     ap.add_argument("--db", type=Path, help="an existing store of that simulation (else one is ingested)")
     ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--workers", type=int, default=1, help="processes for the association (time spans cut on hours)")
+    ap.add_argument(
+        "--workers", type=int, default=2, help="processes for the association (day cut on hours; 2: the budget's cores)"
+    )
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="fuse-day-"))
     data = args.data
