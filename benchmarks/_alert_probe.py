@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import subprocess
 import sys
@@ -72,7 +71,6 @@ class Scene:
     _next_false: float | None = None
     _false: int = 0
     _began: float | None = None
-    _pick: int = 0
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -119,7 +117,6 @@ class Scene:
                 continue
             t = t0 + d / SOUND_SPEED_M_S + self.rng.gauss(0.0, 0.002)
             bearing = (azimuth + self.rng.gauss(0.0, 3.0)) % 360.0
-            self._pick += 1
             doc = self._pick_doc(participant, array, f"shot{self.shots:06d}-{array:02d}", t, bearing, 18.0)
             self._push(participant, t, doc)
 
@@ -259,7 +256,3 @@ def alert_figures(database: str, scene: Scene) -> dict[str, Any]:
 def follow_tail(work: Path, lines: int = 5) -> str:
     path = work / "follow.log"
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
-
-
-def default_env(work: Path) -> dict[str, str]:
-    return {**os.environ, "TRUCELINE_LEDGER_KEY": str(work / "ledger.key")}

@@ -171,32 +171,35 @@ def check_claims(
     clock = now or datetime.now(UTC)
     cursor = store.get_cursor(CLAIMS_CURSOR)
     claims = list(_claims(store, cursor, upto_seq))
-    if not claims:
-        return [], 0
-    corpus = MediaCorpus()
-    # Media of the claims before the cursor make the corpus that reuse is checked against.
-    for _, old in _claims(store, 0, cursor):
-        _learn_media(old, corpus, media_root)
-    index = IncidentIndex.build(tuple(p.id for p in agreement.parties), _incidents(store))
-    # Which arrays were working around the claimed time, near the claimed place, gives the
-    # claim's coverage: the store aggregates the picks per array where they lie (one row per
-    # array, not one per pick), so a claim costs about the same on a quiet night as under
-    # thousands of picks a second. Claims are checked in order of arrival, so a reused photo is
-    # charged to the later claim, not to its original.
-    checks: list[ClaimCheck] = []
-    waiting = 0
+    # What each claim after the cursor is: judged by an earlier run (after a claim that waited),
+    # ripe to judge now, or waiting for its evidence window to close.
+    judged = [store.get_record("finding", staging_finding_id(c)) is not None for _, c in claims]
+    ripe_now = [not j and ripe(c, checker, clock) for j, (_, c) in zip(judged, claims, strict=True)]
+    waiting = sum(not j and not r for j, r in zip(judged, ripe_now, strict=True))
     judged_to = cursor
-    for seq, c in claims:
-        if store.get_record("finding", staging_finding_id(c)) is not None:
-            _learn_media(c, corpus, media_root)  # judged by an earlier run, after a claim that waited
-        elif ripe(c, checker, clock):
-            near = functools.partial(_arrays_near, store, c.claimed_time, checker.coverage.active_window)
-            checks.append(checker.check(near, c, index, corpus=corpus, media_root=media_root))
-        else:
-            waiting += 1
-            _learn_media(c, corpus, media_root)  # a later claim reusing its photo is the one charged
-        if not waiting:
-            judged_to = seq
+    for (seq, _), j, r in zip(claims, judged, ripe_now, strict=True):
+        if not (j or r):
+            break
+        judged_to = seq
+    checks: list[ClaimCheck] = []
+    if any(ripe_now):  # the corpus and the incident index only when a claim is to be judged
+        corpus = MediaCorpus()
+        # Media of the claims before the cursor make the corpus that reuse is checked against.
+        for _, old in _claims(store, 0, cursor):
+            _learn_media(old, corpus, media_root)
+        index = IncidentIndex.build(tuple(p.id for p in agreement.parties), _incidents(store))
+        # Which arrays were working around the claimed time, near the claimed place, gives the
+        # claim's coverage: the store aggregates the picks per array where they lie (one row per
+        # array, not one per pick), so a claim costs about the same on a quiet night as under
+        # thousands of picks a second. Claims are checked in order of arrival, so a reused photo
+        # is charged to the later claim, not to its original; a claim judged earlier or waiting
+        # still enters its media for the claims after it.
+        for (_, c), r in zip(claims, ripe_now, strict=True):
+            if r:
+                near = functools.partial(_arrays_near, store, c.claimed_time, checker.coverage.active_window)
+                checks.append(checker.check(near, c, index, corpus=corpus, media_root=media_root))
+            else:
+                _learn_media(c, corpus, media_root)
     _put(store, [checker.finding(ch, now or ch.claim.time) for ch in checks])
     if judged_to > cursor:
         store.set_cursor(CLAIMS_CURSOR, judged_to)
