@@ -37,6 +37,8 @@ from typing import Any
 
 import pyproj
 
+from truceline.fuse import incident_id
+
 SOUND_SPEED_M_S = 331.3 + 0.606 * 15.0
 """Fuse's speed of sound with no weather report (15 °C): the shots' picks are consistent with it."""
 HEARING_RANGE_M = 20_000.0
@@ -65,6 +67,7 @@ class Scene:
     seed: int = 12
     pending: dict[str, deque[tuple[float, bytes]]] = field(default_factory=dict)  # participant → (due, body)
     probes: dict[str, float] = field(default_factory=dict)  # claim key → sensor time (epoch s)
+    located_by: dict[str, float] = field(default_factory=dict)  # shot's incident id → its 4th pick's time
     shots: int = 0
     _next_shot: float | None = None
     _next_probe: float | None = None
@@ -109,6 +112,7 @@ class Scene:
         lon = self.rng.uniform(self.box[0], self.box[2])
         lat = self.rng.uniform(self.middle + 0.05, self.box[3])
         self.shots += 1
+        heard: list[tuple[float, str, str, str]] = []
         for (participant, array), (alon, alat) in self.arrays.items():
             # WGS84 geodesics, as fuse computes them: a flat-earth range is metres off at 20 km,
             # and the picks are timed to 2 ms.
@@ -119,6 +123,13 @@ class Scene:
             bearing = (azimuth + self.rng.gauss(0.0, 3.0)) % 360.0
             doc = self._pick_doc(participant, array, f"shot{self.shots:06d}-{array:02d}", t, bearing, 18.0)
             self._push(participant, t, doc)
+            heard.append((t, participant, doc["source"], doc["key"]))
+        if len(heard) >= 4:
+            # Fuse names an incident after its earliest pick; it can be located once four are in.
+            heard.sort()
+            first = heard[0]
+            iid = incident_id((first[1], first[2], first[3]))
+            self.located_by[iid] = heard[3][0]
 
     def _false_pick(self, t: float) -> None:
         """A pick no blast explains (wind, traffic): it is also how the arrays show they work."""
@@ -183,27 +194,39 @@ class Scene:
             queue.extend(ordered)
 
 
-def start_follow(database: str, work: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """``truceline process --follow`` on the load's database (its output in ``follow.log``)."""
-    cmd = [sys.executable, "-m", "truceline", "process", "--db", database, "--follow", "--interval", "0.05"]
-    with (work / "follow.log").open("wb") as log:
-        return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)
+FOLLOWERS: tuple[tuple[str, ...], ...] = (("fuse",), ("attribute", "verify", "act"), ("assess",))
+"""The pipeline as deployed beside a busy feed: fuse in one follower (its rounds associate minutes
+of picks), the claim → finding → alert path in another, the daily assessment in a third, so no
+stage's round holds up another's."""
+
+
+def start_follow(database: str, work: Path, env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+    """``truceline process --follow --stages …`` per :data:`FOLLOWERS` (output in ``follow-<stages>.log``)."""
+    procs = []
+    for stages in FOLLOWERS:
+        cmd = [sys.executable, "-m", "truceline", "process", "--db", database, "--follow", "--interval", "0.05",
+               "--stages", ",".join(stages)]  # fmt: skip
+        with (work / f"follow-{'+'.join(stages)}.log").open("wb") as log:
+            procs.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL))
+    return procs
 
 
 def wait_processed(database: str, deadline_s: float) -> None:
-    """Bounded wait until the pipeline's cursor reaches the last stored observation."""
+    """Bounded wait until every follower's cursor reaches the last stored observation."""
     import time
 
     import psycopg
 
+    from truceline.pipeline import cursor_name
+
+    names = [cursor_name(stages) for stages in FOLLOWERS]
     end = time.monotonic() + deadline_s
     with psycopg.connect(database, autocommit=True) as conn:
         while time.monotonic() < end:
-            row = conn.execute(
-                "SELECT (SELECT coalesce(max(seq), 0) FROM observations), "
-                "(SELECT value FROM cursors WHERE name = 'process')"
-            ).fetchone()
-            if row is not None and row[1] is not None and int(row[1]) >= int(row[0]):
+            top = conn.execute("SELECT coalesce(max(seq), 0) FROM observations").fetchone()
+            rows = conn.execute("SELECT name, value FROM cursors WHERE name = ANY(%s)", (names,)).fetchall()
+            done = {str(name): int(value) for name, value in rows}
+            if top is not None and all(done.get(name, -1) >= int(top[0]) for name in names):
                 return
             time.sleep(0.5)
 
@@ -232,6 +255,13 @@ def alert_figures(database: str, scene: Scene) -> dict[str, Any]:
             finding = json.loads(bytes(row[0]))
             reasons = [f"{e.get('kind')}: {e.get('description', '')[:160]}" for e in finding.get("evidence", [])[1:]]
             why[key] = f"confidence {finding.get('confidence')}; " + "; ".join(reasons)
+        first_seen = dict(
+            conn.execute(
+                "SELECT id, min(created) FROM records WHERE type = 'incident' AND id = ANY(%s) GROUP BY id",
+                (list(scene.located_by),),
+            ).fetchall()
+        )
+    located = sorted(float(first_seen[i]) - t for i, t in scene.located_by.items() if i in first_seen)
     latencies = sorted(
         float(created) - scene.probes[rid[len(prefix) :]] for rid, created in rows if rid[len(prefix) :] in scene.probes
     )
@@ -246,6 +276,13 @@ def alert_figures(database: str, scene: Scene) -> dict[str, Any]:
         "shots": scene.shots,
         "incidents": int(incidents[0]) if incidents else 0,
     }
+    if located:  # sensor → incident: stored minus the moment the shot's fourth pick was taken
+        out.update(
+            shots_locatable=len(scene.located_by),
+            shots_with_incident=len(located),
+            incident_p50_ms=round(located[len(located) // 2] * 1000, 1),
+            incident_p99_ms=round(located[min(len(located) - 1, math.ceil(0.99 * len(located)) - 1)] * 1000, 1),
+        )
     if why:
         out["missed_why"] = why
     if latencies:
@@ -254,5 +291,10 @@ def alert_figures(database: str, scene: Scene) -> dict[str, Any]:
 
 
 def follow_tail(work: Path, lines: int = 5) -> str:
-    path = work / "follow.log"
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+    out = []
+    for stages in FOLLOWERS:
+        path = work / f"follow-{'+'.join(stages)}.log"
+        if path.exists():
+            tail = path.read_text(errors="replace").splitlines()[-lines:]
+            out.append(f"[{'+'.join(stages)}] " + "\n".join(tail))
+    return "\n".join(out)

@@ -279,17 +279,17 @@ def batch_reports(args: argparse.Namespace, scene: Scene | None, k: int, first: 
 
 def alerts_beside(
     args: argparse.Namespace, database: str, work: Path, env: dict[str, str]
-) -> tuple[Scene | None, subprocess.Popen[bytes] | None]:
-    """With ``--alerts``: the shots and staged claims, and the pipeline following the database."""
+) -> tuple[Scene | None, list[subprocess.Popen[bytes]]]:
+    """With ``--alerts``: the shots and staged claims, and the pipeline's followers on the database."""
     if not args.alerts:
-        return None, None
+        return None, []
     arrays = {(p, a): array_position(p, a) for p in PARTICIPANTS for a in range(ARRAYS_PER_PARTICIPANT)}
     scene = Scene(arrays, shot_every=args.shot_every, probe_every=args.probe_every, warm_up=args.probe_warm_up)
     return scene, start_follow(database, work, env)
 
 
-def pipeline_pids(follow: subprocess.Popen[bytes] | None) -> dict[str, list[int]]:
-    return {"pipeline": [follow.pid]} if follow is not None else {}
+def pipeline_pids(follow: list[subprocess.Popen[bytes]]) -> dict[str, list[int]]:
+    return {"pipeline": [p.pid for p in follow]} if follow else {}
 
 
 def alerts_after(
@@ -297,31 +297,32 @@ def alerts_after(
     database: str,
     work: Path,
     scene: Scene | None,
-    follow: subprocess.Popen[bytes] | None,
+    follow: list[subprocess.Popen[bytes]],
     sampler: Sampler,
 ) -> dict[str, Any]:
     """Once stored: wait (bounded) for the pipeline to catch up, then time every probe's alert."""
-    if scene is None or follow is None:
+    if scene is None or not follow:
         return {}
-    if follow.poll() is not None:
-        raise RuntimeError(f"truceline process --follow exited (status {follow.returncode}):\n{follow_tail(work, 30)}")
+    for proc in follow:
+        if proc.poll() is not None:
+            raise RuntimeError(f"a process --follow exited (status {proc.returncode}):\n{follow_tail(work, 30)}")
     began = time.monotonic()
     wait_processed(database, args.drain_max)
     figures = {"pipeline_catch_up_s": round(time.monotonic() - began, 1), **sampler.figures("pipeline", "pipeline_rss")}
     figures.update(alert_figures(database, scene))
-    print(f"  pipeline: {follow_tail(work, 1)}", flush=True)
+    print(f"  pipeline:\n{follow_tail(work, 1)}", flush=True)
     return figures
 
 
-def stop(proc: subprocess.Popen[bytes] | None) -> None:
-    if proc is None:
-        return
-    proc.send_signal(signal.SIGTERM)  # it finishes its round
-    try:
-        proc.wait(timeout=120)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        proc.send_signal(signal.SIGTERM)  # each finishes its round
+    for proc in procs:
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def run_api(args: argparse.Namespace, database: str, work: Path) -> tuple[dict[str, Any], Tally]:
@@ -338,7 +339,7 @@ def run_api(args: argparse.Namespace, database: str, work: Path) -> tuple[dict[s
            "--audit", str(work / "audit.sqlite")]  # fmt: skip
     with (work / "serve.log").open("wb") as log:
         server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)
-    follow: subprocess.Popen[bytes] | None = None
+    follow: list[subprocess.Popen[bytes]] = []
     try:
         _wait_port(port, server, "truceline serve", work / "serve.log")
         scene, follow = alerts_beside(args, database, work, env)
@@ -399,7 +400,7 @@ def run_nats(args: argparse.Namespace, database: str, work: Path) -> tuple[dict[
         stderr=subprocess.DEVNULL,
     )
     workers: list[subprocess.Popen[bytes]] = []
-    follow: subprocess.Popen[bytes] | None = None
+    follow: list[subprocess.Popen[bytes]] = []
     try:
         _wait_port(port, nats_proc, "nats-server")
         url = f"nats://127.0.0.1:{port}"

@@ -116,6 +116,19 @@ def test_source_activity_agrees_with_its_reference(store: Store) -> None:
     assert store.source_activity(ObservationQuery(kinds=("claim",))) == []
 
 
+def test_kind_counts_agree_with_their_reference(store: Store) -> None:
+    from truceline.store._common import kind_counts_of
+
+    kinds = ("acoustic_arrival", "radar_track", "claim")
+    store.add_observations([prepared(i, kinds[i % 7 % 3]) for i in range(70)])
+    last = store.max_seq()
+    for after, upto in ((0, last), (0, 0), (5, 17), (40, last), (last, last + 10), (69, 70)):
+        got = store.kind_counts(after, upto)
+        assert got == kind_counts_of(store.observations(), after, upto), (after, upto)
+        assert sum(got.values()) == max(0, min(upto, last) - after)
+    assert set(store.kind_counts(0, last)) == set(kinds)
+
+
 def test_resending_a_batch_changes_nothing(store: Store) -> None:
     items = batch(10)
     first = store.add_observations(items)

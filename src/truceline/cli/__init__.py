@@ -83,6 +83,13 @@ def process(
         float | None,
         typer.Option(min=0.0, help="With --follow: also stop once nothing new has arrived for this many seconds."),
     ] = None,
+    stages: Annotated[
+        str | None,
+        typer.Option(
+            help="Run only these stages, comma-separated (fuse,attribute,verify,assess,act), with their own cursor: "
+            "a deployment follows fuse in one process and the rest in another, so association never delays an alert.",
+        ),
+    ] = None,
 ) -> None:
     """Run the stages (fuse, attribute, verify, assess, act) over observations that arrived since the last run.
 
@@ -98,13 +105,19 @@ def process(
         counts = ", ".join(f"{k} {v:,}" for k, v in stage.counts.items())
         console.print(f"  {stage.name}: {counts or 'nothing new'} ({stage.seconds:.2f} s)")
 
+    from truceline.pipeline import selected_stages
+
+    try:
+        chosen = selected_stages([s.strip() for s in stages.split(",") if s.strip()] if stages is not None else None)
+    except ValueError as exc:
+        raise UsageError(f"--stages: {exc}") from None
     if follow:
-        _follow(db, media_root, interval, idle_exit)
+        _follow(db, media_root, interval, idle_exit, chosen)
         return
     if idle_exit is not None:
         raise UsageError("--idle-exit only applies with --follow")
     with opened_store(existing_db(db)) as store:
-        report = run_process(store, on_stage=show, media_root=media_root)
+        report = run_process(store, on_stage=show, media_root=media_root, stages=chosen)
     if report.new_observations == 0:
         console.print("nothing new to process")
         return
@@ -113,7 +126,9 @@ def process(
     console.print("stages run: " + (", ".join(report.stages_run) if report.stages_run else "none yet beyond ingest"))
 
 
-def _follow(db: str, media_root: Path | None, interval: float, idle_exit: float | None) -> None:
+def _follow(
+    db: str, media_root: Path | None, interval: float, idle_exit: float | None, stages: tuple[str, ...]
+) -> None:
     """``process --follow``: rounds until a signal; one line per round that found something."""
     import signal
 
@@ -137,9 +152,9 @@ def _follow(db: str, media_root: Path | None, interval: float, idle_exit: float 
 
     try:
         with opened_store(existing_db(db)) as store:
-            console.print(f"following {db}: new observations are processed as they arrive")
+            console.print(f"following {db} ({', '.join(stages)}): new observations are processed as they arrive")
             report = follow(
-                store, interval=interval, idle_exit=idle_exit, should_stop=lambda: stop["asked"],
+                store, interval=interval, idle_exit=idle_exit, stages=stages, should_stop=lambda: stop["asked"],
                 on_round=show_round, media_root=media_root,
             )  # fmt: skip
     finally:

@@ -3,7 +3,8 @@
 ``run(store, agreement, after_seq=…, upto_seq=…)`` is the stage entry point the pipeline calls;
 the pieces are usable alone: :class:`Weather` (sound speed and wind from met reports),
 :func:`locate` (vectorised Gauss–Newton TDOA + bearings with the Fisher covariance) and its plain
-twin :func:`locate_reference`, :func:`associate` (back-projection seeds, predict and match).
+twin :func:`locate_reference`, :func:`associate` (back-projection seeds, predict and match);
+:class:`FuseStream` is ``run`` for a following process (recent arrivals kept in memory).
 The modules are private; this list is the public surface.
 """
 
@@ -13,6 +14,7 @@ from truceline.fuse._met import Weather, sound_speed
 from truceline.fuse._records import incident_id, merge_markings
 from truceline.fuse._review import ACTIONS, Bulletin, BulletinEntry, accept, bulletin, merge, reject, split
 from truceline.fuse._run import run
+from truceline.fuse._stream import FuseStream
 
 __all__ = [
     "ACTIONS",
@@ -21,6 +23,7 @@ __all__ = [
     "Association",
     "Bulletin",
     "BulletinEntry",
+    "FuseStream",
     "Picks",
     "Solutions",
     "Weather",

@@ -46,7 +46,7 @@ class _Loaded:
     """Arrivals as columns plus what records need (refs, markings) by index."""
 
     arrivals: Arrivals
-    refs: list[ObservationRef]
+    refs: Sequence[ObservationRef]  # read only for the members of built incidents
     markings: list[int]  # index into marking_table
     marking_table: list[Markings]
     new: NDArray[np.bool_]
@@ -292,7 +292,13 @@ def build_incidents(
 
 def run(store: Store, agreement: Agreement, *, after_seq: int, upto_seq: int) -> dict[str, int]:
     """Associate and locate the acoustic arrivals with seq in (after_seq, upto_seq]; write incidents."""
-    loaded = _load(store, after_seq, upto_seq)
+    return locate_and_write(store, agreement, _load(store, after_seq, upto_seq), after_seq=after_seq)
+
+
+def locate_and_write(store: Store, agreement: Agreement, loaded: _Loaded, *, after_seq: int) -> dict[str, int]:
+    """Associate ``loaded`` (new arrivals and their context), build the incidents that hold a new
+    arrival, and write those that changed. Shared by :func:`run` and the following process's
+    :class:`~truceline.fuse._stream.FuseStream`, which keeps the context in memory."""
     arr = loaded.arrivals
     if len(arr) == 0:
         return {"incidents": 0, "arrivals": 0}

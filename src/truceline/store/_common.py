@@ -88,6 +88,16 @@ def matches(query: ObservationQuery, seq: int, obs: ObservationBase) -> bool:
     return True
 
 
+def kind_counts_of(stored: Iterable[StoredObservation], after_seq: int, upto_seq: int) -> dict[str, int]:
+    """Reference :meth:`Store.kind_counts`: the kinds of the observations with seq in (after, upto]."""
+    out: dict[str, int] = {}
+    for s in stored:
+        if after_seq < s.seq <= upto_seq:
+            kind = str(s.observation.kind)  # type: ignore[attr-defined]
+            out[kind] = out.get(kind, 0) + 1
+    return out
+
+
 def source_activity_of(stored: Iterable[StoredObservation]) -> list[SourceActivity]:
     """Reference :meth:`Store.source_activity` over observations in ``seq`` order (the SQL mirrors it)."""
     where: dict[tuple[str, str], tuple[float, float]] = {}

@@ -75,6 +75,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (log, tree_size)
     ) WITHOUT ROWID;
     """,
+    # 2: "what of my kinds arrived since my cursor?" without scanning the acoustic picks.
+    """
+    CREATE INDEX IF NOT EXISTS observations_kind ON observations (kind, seq);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

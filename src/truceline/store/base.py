@@ -156,6 +156,11 @@ class Store(Protocol):
 
     def max_seq(self) -> int: ...
 
+    def kind_counts(self, after_seq: int, upto_seq: int) -> dict[str, int]:
+        """How many observations of each kind have ``seq`` in (``after_seq``, ``upto_seq``]: a
+        follower's "what arrived?" answered where the rows are, without reading a report."""
+        ...
+
     # --- derived records ------------------------------------------------------------------
     def put_record(self, record: Record, *, type: str | None = None) -> StoredRecord:
         """Store a new version of a derived record (``record.id``); earlier versions remain."""

@@ -18,6 +18,7 @@ from truceline.ledger import (
 )
 from truceline.model import Clock, ObservationBase, Record, SystemClock
 from truceline.store._common import (
+    kind_counts_of,
     matches,
     parse_observation,
     record_id,
@@ -134,6 +135,9 @@ class MemoryStore:
 
     def max_seq(self) -> int:
         return len(self._observations)
+
+    def kind_counts(self, after_seq: int, upto_seq: int) -> dict[str, int]:
+        return kind_counts_of(self._observations[max(after_seq, 0) : max(upto_seq, 0)], after_seq, upto_seq)
 
     def source_activity(self, query: ObservationQuery) -> list[SourceActivity]:
         return source_activity_of(self.observations(replace(query, limit=None)))

@@ -450,6 +450,10 @@ class PostgresStore:
             # never blocks the writer.
             if reader is not None:
                 enter_reader(conn, reader)
+            # Callers read a cursor to its end: plan for all rows, not the first tenth (the
+            # default), or "my kinds since my cursor" walks the whole table in seq order instead
+            # of taking the (kind, seq) index and sorting the few it finds.
+            conn.execute("SET cursor_tuple_fraction = 1.0")
             cur.execute(sql, params)
             while True:
                 chunk = cur.fetchmany(1000)
@@ -468,6 +472,14 @@ class PostgresStore:
         with self._read() as conn:
             row = conn.execute("SELECT coalesce(max(seq), 0) FROM observations").fetchone()
         return int(row[0])
+
+    def kind_counts(self, after_seq: int, upto_seq: int) -> dict[str, int]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT kind, count(*) FROM observations WHERE seq > %s AND seq <= %s GROUP BY kind",
+                (after_seq, upto_seq),
+            ).fetchall()
+        return {str(kind): int(n) for kind, n in rows}
 
     def source_activity(self, query: ObservationQuery) -> list[SourceActivity]:
         where, params = self._where(replace(query, limit=None))

@@ -436,6 +436,17 @@ class SQLiteStore:
         row = self._reader().execute("SELECT COALESCE(MAX(seq), 0) FROM observations").fetchone()
         return int(row[0])
 
+    def kind_counts(self, after_seq: int, upto_seq: int) -> dict[str, int]:
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT kind, COUNT(*) FROM observations WHERE seq > ? AND seq <= ? GROUP BY kind",
+                (after_seq, upto_seq),
+            )
+            .fetchall()
+        )
+        return {str(kind): int(n) for kind, n in rows}
+
     def source_activity(self, query: ObservationQuery) -> list[SourceActivity]:
         # The box is compared on the columns (not through the R*Tree): the time index narrows first.
         where, params = self._where(replace(query, limit=None))

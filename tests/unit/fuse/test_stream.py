@@ -1,0 +1,110 @@
+"""FuseStream (fuse in ``process --follow``, context in memory) writes what fuse.run writes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from truceline import fuse
+from truceline.agreement import default_agreement
+from truceline.fuse._stream import KEEP_S
+from truceline.ingest import ContextChecks, ingest_paths
+from truceline.model import Incident
+from truceline.sim import scenario
+from truceline.sim import simulate as run_simulation
+from truceline.store import MemoryStore, Store
+
+NOW = datetime.now(UTC)
+AG = default_agreement()
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """A small simulated day's reports (acoustic arrivals, radar, met, the rest), in arrival order."""
+    out = tmp_path_factory.mktemp("sim")
+    run_simulation(scenario("default", days=1, scale=0.004, seed=5), out)
+    return (out / "observations.ndjson").read_text().splitlines(keepends=True)
+
+
+def _add(store: Store, lines: list[str], path: Path) -> None:
+    path.write_text("".join(lines))
+    ingest_paths([str(path)], store, ContextChecks(frozenset(AG.participant_ids()), NOW))
+
+
+def _incidents(store: Store) -> dict[str, tuple[object, ...]]:
+    out = {}
+    for stored in store.records("incident"):
+        r = stored.record
+        assert isinstance(r, Incident)
+        origins = tuple(
+            (o.method, round(o.location.lon, 9), round(o.location.lat, 9), o.n_observations) for o in r.origins
+        )
+        out[r.id] = (frozenset(r.observations), r.sector, r.markings, origins, r.evaluation_status)
+    return out
+
+
+def _rounds(
+    chunks: list[list[str]], tmp_path: Path
+) -> tuple[MemoryStore, MemoryStore, fuse.FuseStream, list[dict[str, int]]]:
+    plain, streamed = MemoryStore(), MemoryStore()
+    stream = fuse.FuseStream()
+    counts = []
+    for k, chunk in enumerate(chunks):
+        after = plain.max_seq()
+        _add(plain, chunk, tmp_path / f"a{k}.ndjson")
+        _add(streamed, chunk, tmp_path / f"b{k}.ndjson")
+        assert plain.max_seq() == streamed.max_seq()
+        upto = plain.max_seq()
+        expected = fuse.run(plain, AG, after_seq=after, upto_seq=upto)
+        got = stream.run(streamed, AG, after_seq=after, upto_seq=upto)
+        counts.append(got)
+        assert {k: v for k, v in got.items() if k != "memory_arrivals"} == expected, k
+        assert _incidents(streamed) == _incidents(plain), f"round {k}"
+    return plain, streamed, stream, counts
+
+
+def test_rounds_in_arrival_order_write_what_run_writes(reports: list[str], tmp_path: Path) -> None:
+    size = 300
+    chunks = [reports[i : i + size] for i in range(0, len(reports), size)]
+    assert len(chunks) >= 8
+    plain, _, stream, counts = _rounds(chunks, tmp_path)
+    assert len(_incidents(plain)) > 20
+    # After the first round the context came from memory, not from the store.
+    assert stream.store_reads <= len(chunks) * 2
+    assert sum(c.get("incidents", 0) for c in counts) > 0
+    # Memory is bounded by the time it keeps, not by the day.
+    times = [json.loads(line)["time"] for line in reports if '"acoustic_arrival"' in line]
+    assert counts[-1]["memory_arrivals"] < len(times)
+
+
+def test_late_and_out_of_order_windows_read_their_context_from_the_store(reports: list[str], tmp_path: Path) -> None:
+    # The second half of the day arrives first, then the first half: every round of the second
+    # part lies before what memory holds, and must fetch its context from the store.
+    size = 400
+    half = len(reports) // 2
+    late = [reports[i : i + size] for i in range(half, len(reports), size)]
+    early = [reports[i : min(i + size, half)] for i in range(0, half, size)]
+    _, _, stream, _ = _rounds(late + early, tmp_path)
+    # One read when the context first came from the store (round 2), one when the early half began.
+    assert stream.store_reads >= 2
+
+
+def test_a_window_that_does_not_continue_the_last_starts_afresh(reports: list[str], tmp_path: Path) -> None:
+    store = MemoryStore()
+    stream = fuse.FuseStream()
+    _add(store, reports[:500], tmp_path / "a.ndjson")
+    stream.run(store, AG, after_seq=0, upto_seq=store.max_seq())
+    assert stream.last_seq == store.max_seq() and len(stream.window) > 0
+    mid = store.max_seq()
+    _add(store, reports[500:900], tmp_path / "b.ndjson")
+    # Someone else processed up to mid + 50: this window does not continue the stream's.
+    stream.run(store, AG, after_seq=mid + 50, upto_seq=store.max_seq())
+    assert stream.last_seq == store.max_seq()
+    assert stream.store_reads == 1  # memory was dropped and the context read afresh
+
+
+def test_memory_keeps_only_the_recent_minutes() -> None:
+    assert KEEP_S > fuse._run.CONTEXT_S  # type: ignore[attr-defined]
