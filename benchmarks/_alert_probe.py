@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import subprocess
 import sys
@@ -194,19 +195,31 @@ class Scene:
             queue.extend(ordered)
 
 
-FOLLOWERS: tuple[tuple[str, ...], ...] = (("fuse",), ("attribute", "verify", "act"), ("assess",))
-"""The pipeline as deployed beside a busy feed: fuse in one follower (its rounds associate minutes
-of picks), the claim → finding → alert path in another, the daily assessment in a third, so no
-stage's round holds up another's."""
+FOLLOWERS: tuple[tuple[tuple[str, ...], float, int], ...] = (
+    (("fuse",), 2.0, 10),
+    (("attribute", "verify", "act"), 0.25, 0),
+    (("assess",), 10.0, 10),
+)
+"""The pipeline as deployed beside a busy feed, (stages, pace in seconds, nice) per follower: fuse in
+one (each round re-associates minutes of picks, so it starts one every 2 s), the claim → finding →
+alert path in another (a round every quarter second when something for it arrived), the daily
+assessment in a third, so no stage's round holds up another's. The bulk followers (fuse, assess)
+run at a lower CPU priority than ingest and the alert path: acknowledging reports comes first."""
 
 
 def start_follow(database: str, work: Path, env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
-    """``truceline process --follow --stages …`` per :data:`FOLLOWERS` (output in ``follow-<stages>.log``)."""
+    """``truceline process --follow --stages … --pace …`` per :data:`FOLLOWERS` (logs ``follow-<stages>.log``)."""
     procs = []
-    for stages in FOLLOWERS:
+    profile_dir = os.environ.get("LOAD_PROFILE_DIR")  # set: each follower runs under cProfile, saved there
+    for stages, pace, nice in FOLLOWERS:
+        name = "+".join(stages)
         cmd = [sys.executable, "-m", "truceline", "process", "--db", database, "--follow", "--interval", "0.05",
-               "--stages", ",".join(stages)]  # fmt: skip
-        with (work / f"follow-{'+'.join(stages)}.log").open("wb") as log:
+               "--pace", str(pace), "--stages", ",".join(stages)]  # fmt: skip
+        if profile_dir:
+            cmd[1:1] = ["-m", "cProfile", "-o", str(Path(profile_dir) / f"follow-{name}.prof")]
+        if nice:
+            cmd[:0] = ["nice", "-n", str(nice)]
+        with (work / f"follow-{name}.log").open("wb") as log:
             procs.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL))
     return procs
 
@@ -219,7 +232,7 @@ def wait_processed(database: str, deadline_s: float) -> None:
 
     from truceline.pipeline import cursor_name
 
-    names = [cursor_name(stages) for stages in FOLLOWERS]
+    names = [cursor_name(stages) for stages, _, _ in FOLLOWERS]
     end = time.monotonic() + deadline_s
     with psycopg.connect(database, autocommit=True) as conn:
         while time.monotonic() < end:
@@ -261,13 +274,23 @@ def alert_figures(database: str, scene: Scene) -> dict[str, Any]:
                 (list(scene.located_by),),
             ).fetchall()
         )
+        stored_at = dict(
+            conn.execute(
+                "SELECT key, received FROM observations WHERE participant = %s AND source = %s",
+                (PROBE_PARTICIPANT, PROBE_SOURCE),
+            ).fetchall()
+        )
     located = sorted(float(first_seen[i]) - t for i, t in scene.located_by.items() if i in first_seen)
     latencies = sorted(
         float(created) - scene.probes[rid[len(prefix) :]] for rid, created in rows if rid[len(prefix) :] in scene.probes
     )
+    # The pipeline's share: the alert's time minus the moment its claim was stored (acknowledged).
+    keyed = [(rid[len(prefix) :], float(created)) for rid, created in rows]
+    after_stored = sorted(created - float(stored_at[key]) for key, created in keyed if key in stored_at)
 
-    def q(p: float) -> float:
-        return round(latencies[min(len(latencies) - 1, math.ceil(p * len(latencies)) - 1)] * 1000, 1)
+    def q(p: float, values: list[float] | None = None) -> float:
+        v = latencies if values is None else values
+        return round(v[min(len(v) - 1, math.ceil(p * len(v)) - 1)] * 1000, 1)
 
     out: dict[str, Any] = {
         "probes": len(scene.probes),
@@ -287,12 +310,14 @@ def alert_figures(database: str, scene: Scene) -> dict[str, Any]:
         out["missed_why"] = why
     if latencies:
         out.update(alert_p50_ms=q(0.5), alert_p99_ms=q(0.99), alert_max_ms=round(latencies[-1] * 1000, 1))
+    if after_stored:
+        out.update(stored_to_alert_p50_ms=q(0.5, after_stored), stored_to_alert_p99_ms=q(0.99, after_stored))
     return out
 
 
 def follow_tail(work: Path, lines: int = 5) -> str:
     out = []
-    for stages in FOLLOWERS:
+    for stages, _, _ in FOLLOWERS:
         path = work / f"follow-{'+'.join(stages)}.log"
         if path.exists():
             tail = path.read_text(errors="replace").splitlines()[-lines:]

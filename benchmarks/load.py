@@ -585,7 +585,9 @@ def main() -> int:
         print(
             f"sensor→alert: {result.get('alerts', 0)} alerts for {result.get('probes', 0)} staged claims "
             f"(missed {result.get('missed')}), p50 {result.get('alert_p50_ms')} ms, "
-            f"p99 {result.get('alert_p99_ms')} ms; "
+            f"p99 {result.get('alert_p99_ms')} ms (stored → alert p50 {result.get('stored_to_alert_p50_ms')} ms, "
+            f"p99 {result.get('stored_to_alert_p99_ms')} ms); "
+            f"sensor → incident p50 {result.get('incident_p50_ms')} ms, p99 {result.get('incident_p99_ms')} ms; "
             f"pipeline memory slope {result.get('pipeline_rss_slope_mb_per_min')} MB/min"
         )
     print(json.dumps(result))

@@ -114,6 +114,7 @@ def process(
     media_root: Path | None = None,
     stages: Sequence[str] | None = None,
     runs: Mapping[str, StageRun] | None = None,
+    needed: Callable[[Counter[str]], bool] | None = None,
 ) -> ProcessReport:
     """Run the stages over observations not yet processed; safe to run again.
 
@@ -121,7 +122,9 @@ def process(
     to be processed again; stages derive record ids from their inputs, so a rerun writes new
     versions of the same records instead of duplicates. ``stages`` runs only those (in flow
     order, with their own cursor: :func:`cursor_name`); ``runs`` replaces a stage's entry point
-    (``follow`` gives fuse its :class:`~truceline.fuse.FuseStream`).
+    (``follow`` gives fuse its :class:`~truceline.fuse.FuseStream`). ``needed``, asked with
+    the window's counts by kind, may answer that the stages have nothing to do in it: the cursor
+    then moves past the window without running them (``follow`` asks :class:`RoundGate`).
     """
     chosen = selected_stages(stages)
     cursor = cursor_name(chosen)
@@ -129,6 +132,9 @@ def process(
     report = ProcessReport(first_seq=start + 1, last_seq=start)
     report.last_seq = _count_kinds_after(store, start, report.by_kind)
     if report.last_seq <= start:
+        return report
+    if needed is not None and not needed(report.by_kind):
+        store.set_cursor(cursor, report.last_seq)
         return report
     ag = agreement or default_agreement()
     for name, run in _stages(media_root):
@@ -159,6 +165,76 @@ def _count_kinds_after(store: Store, start: int, counts: Counter[str]) -> int:
     return max(last, start)
 
 
+def input_kinds(stage: str) -> tuple[str, ...] | None:
+    """The observation kinds whose arrival gives ``stage`` something to do (``None``: any kind).
+
+    Every stage but fuse also reads what other stages wrote (incidents, findings, assessments),
+    which :class:`RoundGate` watches separately.
+    """
+    if stage == "fuse":
+        return ("acoustic_arrival", "radar_track")
+    if stage == "attribute":
+        return ("claim", "patrol_report")  # patrol reports: the context a claim is judged in
+    if stage == "verify":
+        from truceline.verify.run import KINDS
+
+        return KINDS
+    if stage == "assess":
+        from truceline.assess.indicators import RELEVANT_KINDS
+
+        return (*RELEVANT_KINDS, "met_observation")  # met reports mark the days assess covers
+    if stage == "act":
+        return ()  # act reads derived records only
+    return None
+
+
+@dataclass
+class RoundGate:
+    """Whether a follower's round has anything to do: the window holds a kind its stages read,
+    the records log grew since its last round (another stage wrote something they read), or
+    :attr:`heartbeat` seconds have passed (time-driven work: a claim's evidence window closing,
+    a consultation falling overdue).
+
+    Beside a feed of acoustic picks the claim → alert follower otherwise ran attribute, verify
+    and act every quarter second on windows holding nothing for them, and its queries crowded
+    out the ingest they share two cores with.
+    """
+
+    store: Store
+    stages: tuple[str, ...]
+    heartbeat: float = 10.0
+    clock: Callable[[], float] = time.monotonic
+    records_size: int = -1
+    last_run: float = float("-inf")
+    skipped: int = 0
+
+    def __post_init__(self) -> None:
+        kinds = [input_kinds(stage) for stage in self.stages]
+        self.kinds: frozenset[str] | None = None if any(k is None for k in kinds) else frozenset(
+            kind for group in kinds for kind in (group or ())
+        )  # fmt: skip
+        self.reads_records = any(stage != "fuse" for stage in self.stages)
+
+    def __call__(self, by_kind: Counter[str]) -> bool:
+        now = self.clock()
+        size = self._records_size() if self.reads_records else self.records_size
+        due = (
+            self.kinds is None
+            or any(kind in self.kinds for kind in by_kind)
+            or size != self.records_size
+            or now - self.last_run >= self.heartbeat
+        )
+        if due:
+            self.records_size, self.last_run = size, now
+        else:
+            self.skipped += 1
+        return due
+
+    def _records_size(self) -> int:
+        head = self.store.tree_head("records")
+        return head.tree_size if head is not None else 0
+
+
 @dataclass
 class FollowReport:
     """What a ``follow`` run did: rounds that found new observations, and how long they took."""
@@ -167,6 +243,7 @@ class FollowReport:
     observations: int = 0
     busiest_round_s: float = 0.0
     seconds: float = 0.0
+    passed_over: int = 0  # windows with news for other stages only: the cursor moved, nothing ran
 
 
 def follow(
@@ -175,6 +252,7 @@ def follow(
     *,
     interval: float = 0.25,
     idle_exit: float | None = None,
+    pace: float = 0.0,
     stages: Sequence[str] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     on_round: Callable[[ProcessReport, float], None] | None = None,
@@ -191,6 +269,10 @@ def follow(
     short; a process killed mid-round leaves its window to the next run (the cursor moves only
     after every stage). ``idle_exit``: also stop once nothing new has arrived for that long.
 
+    ``pace``: start rounds at most this often, even when news keeps arriving — a follower whose
+    round costs the same whatever it finds (fuse re-associates the last minutes of picks) would
+    otherwise take a whole core beside a busy feed; its news then waits up to ``pace`` longer.
+
     ``stages``: follow only those (see :func:`process`); a deployment runs fuse in one follower
     and the rest in another, so a round of association never holds up a claim's alert. Fuse
     keeps the last minutes of arrivals in memory between rounds
@@ -201,13 +283,20 @@ def follow(
     ag = agreement or default_agreement()
     chosen = selected_stages(stages)
     runs: dict[str, StageRun] = {"fuse": FuseStream().run} if "fuse" in chosen else {}
+    gate = RoundGate(store, chosen, clock=clock)
     report = FollowReport()
     began = clock()
     idle_since = began
     while not should_stop():
         round_began = clock()
-        done = process(store, ag, media_root=media_root, stages=chosen, runs=runs)
+        done = process(store, ag, media_root=media_root, stages=chosen, runs=runs, needed=gate)
         took = clock() - round_began
+        if done.new_observations and not done.stages:  # news, none of it for these stages
+            report.observations += done.new_observations
+            report.passed_over += 1
+            idle_since = clock()
+            sleep(interval)
+            continue
         if done.new_observations:
             report.rounds += 1
             report.observations += done.new_observations
@@ -215,6 +304,8 @@ def follow(
             idle_since = clock()
             if on_round is not None:
                 on_round(done, took)
+            if pace > took:
+                sleep(pace - took)
             continue
         if idle_exit is not None and clock() - idle_since >= idle_exit:
             break

@@ -129,6 +129,33 @@ def test_kind_counts_agree_with_their_reference(store: Store) -> None:
     assert set(store.kind_counts(0, last)) == set(kinds)
 
 
+def test_observation_fields_agree_with_their_reference(store: Store) -> None:
+    from truceline.store._common import observation_fields_of
+
+    kinds = ("acoustic_arrival", "radar_track", "claim")
+    items = [prepared(i, kinds[i % 3]) for i in range(60)]
+    store.add_observations(items[::-1])
+    bodies = {item.observation.dedup_key: item.body for item in items}
+    fields = ("bearing_deg", "time_error_s", "markings", "no_such_field", "kind")
+    for query in (
+        ObservationQuery(),
+        ObservationQuery(after_seq=17, kinds=("acoustic_arrival",)),
+        ObservationQuery(kinds=("claim", "radar_track"), limit=5),
+        ObservationQuery(start=NOW - timedelta(hours=7), end=NOW - timedelta(hours=5, minutes=59)),
+        ObservationQuery(bbox=(37.45, 47.9, 37.75, 48.25)),
+    ):
+        got = list(store.observation_fields(query, fields))
+        stored = store.observations(query)
+        want = list(observation_fields_of(((o, bodies[o.observation.dedup_key]) for o in stored), fields))
+        assert len(got) == len(want), query
+        for g, w in zip(got, want, strict=True):
+            assert g[:4] == w[:4] and g[7:] == w[7:], (g, w)
+            assert g[4] == pytest.approx(w[4], abs=1e-6)
+            assert (g[5], g[6]) == pytest.approx((w[5], w[6]), abs=1e-9)
+    rows = list(store.observation_fields(ObservationQuery(kinds=("acoustic_arrival",)), ("markings", "nope")))
+    assert rows and all(isinstance(r[7], dict) and r[7]["tlp"] and r[8] is None for r in rows)
+
+
 def test_resending_a_batch_changes_nothing(store: Store) -> None:
     items = batch(10)
     first = store.add_observations(items)

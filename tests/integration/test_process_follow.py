@@ -165,6 +165,32 @@ def test_follow_stops_when_idle_and_counts_only_rounds_with_news() -> None:
     assert report.seconds >= 2.0
 
 
+def test_follow_paces_rounds_that_found_news(halves: tuple[Path, Path], tmp_path: Path) -> None:
+    db = tmp_path / "paced.db"
+    _ingest(halves[0], db)
+    store = SQLiteStore(db)
+    now = [0.0]
+    slept: list[float] = []
+    asked = [0]
+
+    def should_stop() -> bool:
+        asked[0] += 1
+        return asked[0] > 2
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    try:
+        report = follow(store, pace=5.0, stages=["assess"], should_stop=should_stop, clock=lambda: now[0], sleep=sleep)
+    finally:
+        store.close()
+    # Round 1 found the reports and took no (fake) time: the next starts 5 s later; round 2 found
+    # nothing and waited the idle interval.
+    assert report.rounds == 1
+    assert slept == [5.0, 0.25]
+
+
 def test_follow_asks_before_each_round() -> None:
     asked = [0]
 
@@ -186,3 +212,33 @@ def test_idle_exit_without_follow_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["process", "--db", str(db), "--idle-exit", "1"])
     assert result.exit_code != 0
     assert "--follow" in result.output
+
+
+def test_round_gate_runs_on_its_kinds_on_new_records_and_on_the_heartbeat() -> None:
+    from collections import Counter
+
+    from truceline.model import Participant
+    from truceline.pipeline import RoundGate
+
+    store = MemoryStore()
+    now = [0.0]
+    claims = RoundGate(store, ("attribute", "verify", "act"), heartbeat=10.0, clock=lambda: now[0])
+    picks_only = Counter({"acoustic_arrival": 500})
+    assert claims(picks_only)  # the first round always runs
+    now[0] = 1.0
+    assert not claims(picks_only)  # nothing it reads arrived, no record was written
+    assert claims(Counter({"acoustic_arrival": 5, "claim": 1}))
+    now[0] = 2.0
+    store.put_record(Participant(id="USA", name="United States"))  # another stage wrote
+    assert claims(picks_only)
+    assert not claims(picks_only)
+    now[0] = 12.5
+    assert claims(picks_only)  # the heartbeat: time-driven work (claims ripening, overdue tasks)
+    assert claims.skipped == 2
+
+    fuse = RoundGate(store, ("fuse",), clock=lambda: now[0])
+    assert fuse(picks_only)
+    store.put_record(Participant(id="GBR", name="United Kingdom"))
+    assert not fuse(Counter({"claim": 3}))  # fuse reads no records and no claims
+    everything = RoundGate(store, ("fuse", "attribute", "verify", "assess", "act"), clock=lambda: now[0])
+    assert everything(picks_only) and everything(picks_only)  # fuse reads the picks

@@ -83,6 +83,15 @@ def process(
         float | None,
         typer.Option(min=0.0, help="With --follow: also stop once nothing new has arrived for this many seconds."),
     ] = None,
+    pace: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=600.0,
+            help="With --follow: start rounds at most this many seconds apart, even under a steady feed "
+            "(keeps a fuse follower from taking a whole core; its incidents wait up to this much longer).",
+        ),
+    ] = 0.0,
     stages: Annotated[
         str | None,
         typer.Option(
@@ -112,10 +121,12 @@ def process(
     except ValueError as exc:
         raise UsageError(f"--stages: {exc}") from None
     if follow:
-        _follow(db, media_root, interval, idle_exit, chosen)
+        _follow(db, media_root, interval, idle_exit, pace, chosen)
         return
     if idle_exit is not None:
         raise UsageError("--idle-exit only applies with --follow")
+    if pace:
+        raise UsageError("--pace only applies with --follow")
     with opened_store(existing_db(db)) as store:
         report = run_process(store, on_stage=show, media_root=media_root, stages=chosen)
     if report.new_observations == 0:
@@ -127,7 +138,7 @@ def process(
 
 
 def _follow(
-    db: str, media_root: Path | None, interval: float, idle_exit: float | None, stages: tuple[str, ...]
+    db: str, media_root: Path | None, interval: float, idle_exit: float | None, pace: float, stages: tuple[str, ...]
 ) -> None:
     """``process --follow``: rounds until a signal; one line per round that found something."""
     import signal
@@ -154,15 +165,15 @@ def _follow(
         with opened_store(existing_db(db)) as store:
             console.print(f"following {db} ({', '.join(stages)}): new observations are processed as they arrive")
             report = follow(
-                store, interval=interval, idle_exit=idle_exit, stages=stages, should_stop=lambda: stop["asked"],
-                on_round=show_round, media_root=media_root,
+                store, interval=interval, idle_exit=idle_exit, pace=pace, stages=stages,
+                should_stop=lambda: stop["asked"], on_round=show_round, media_root=media_root,
             )  # fmt: skip
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
     console.print(
         f"followed for {report.seconds:.1f} s: {report.rounds:,} rounds, {report.observations:,} observations, "
-        f"busiest round {report.busiest_round_s:.2f} s"
+        f"busiest round {report.busiest_round_s:.2f} s; {report.passed_over:,} windows held nothing for these stages"
     )
 
 

@@ -9,7 +9,7 @@ context, so a blast whose arrivals straddle two runs is still one incident.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -295,15 +295,32 @@ def run(store: Store, agreement: Agreement, *, after_seq: int, upto_seq: int) ->
     return locate_and_write(store, agreement, _load(store, after_seq, upto_seq), after_seq=after_seq)
 
 
-def locate_and_write(store: Store, agreement: Agreement, loaded: _Loaded, *, after_seq: int) -> dict[str, int]:
+def locate_and_write(
+    store: Store,
+    agreement: Agreement,
+    loaded: _Loaded,
+    *,
+    after_seq: int,
+    span: tuple[float, float] | None = None,
+    recheck: Callable[[Association], _Loaded | None] | None = None,
+) -> dict[str, int]:
     """Associate ``loaded`` (new arrivals and their context), build the incidents that hold a new
     arrival, and write those that changed. Shared by :func:`run` and the following process's
-    :class:`~truceline.fuse._stream.FuseStream`, which keeps the context in memory."""
+    :class:`~truceline.fuse._stream.FuseStream`, which keeps the context in memory.
+
+    ``span`` (seconds since :data:`EPOCH`) is the time the weather is read for, by default the
+    arrivals' own; ``recheck`` may look at the association and ask for it to be done again on
+    other arrivals (the stream's check that the picks it left out could not have joined)."""
     arr = loaded.arrivals
     if len(arr) == 0:
         return {"incidents": 0, "arrivals": 0}
-    weather = _weather(store, float(arr.time_s.min()), float(arr.time_s.max()))
+    lo, hi = span if span is not None else (float(arr.time_s.min()), float(arr.time_s.max()))
+    weather = _weather(store, lo, hi)
     assoc = associate(arr, weather)
+    again = recheck(assoc) if recheck is not None else None
+    if again is not None:
+        loaded = again
+        assoc = associate(loaded.arrivals, weather)
     incidents, counts = build_incidents(loaded, assoc, agreement, now_utc(), standard_atmosphere=weather.standard)
     # A first run over an empty store has nothing to compare with (a day: 70,000 look-ups saved).
     written: Sequence[Record] = _changed(store, incidents) if after_seq > 0 else incidents

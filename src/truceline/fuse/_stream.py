@@ -22,17 +22,20 @@ failed and is run again) starts the memory afresh.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from truceline.agreement import Agreement
-from truceline.fuse._associate import Arrivals
-from truceline.fuse._run import CONTEXT_S, EPOCH, _Loaded, _seconds, locate_and_write
-from truceline.model import AcousticArrival, Markings, ObservationRef, RadarTrack
+from truceline.fuse._associate import MAX_RANGE_M, Arrivals, Association
+from truceline.fuse._run import CONTEXT_S, EPOCH, _Loaded, locate_and_write
+from truceline.model import Markings, ObservationRef, RadarTrack
 from truceline.store import ObservationQuery, Store, StoredObservation
 
 KEEP_S = CONTEXT_S + 60.0
@@ -40,6 +43,9 @@ KEEP_S = CONTEXT_S + 60.0
 ``CONTEXT_S`` before its earliest new pick, and picks up to a minute late still find theirs here."""
 
 _FLOATS = ("time", "sigma", "bearing", "bsigma")
+FIELDS = ("time", "time_error_s", "bearing_deg", "bearing_error_deg", "markings")
+"""What the stream reads of each arrival beside the store's columns: the reports' JSON, not records
+(parsing a record per pick was most of a following fuse's time beside a 5,000-a-second feed)."""
 
 
 class _Refs(Sequence[ObservationRef]):
@@ -104,37 +110,62 @@ class FuseStream:
         self.sensor_lon: list[float] = []
         self.sensor_lat: list[float] = []
         self.mark_index: dict[tuple[object, ...], int] = {}
+        self.raw_marks: dict[tuple[object, ...], int] = {}
         self.marks: list[Markings] = []
         self.store_reads = 0  # context reads from the store (the first round, late picks)
 
     # --- reading ------------------------------------------------------------------------
-    def _columns(self, rows: list[tuple[int, AcousticArrival]]) -> _Columns:
-        n = len(rows)
-        out = {name: np.empty(n) for name in _FLOATS}
-        seq = np.empty(n, dtype=np.int64)
-        sensor = np.empty(n, dtype=np.intp)
-        mark = np.empty(n, dtype=np.intp)
-        keys = np.empty(n, dtype=object)
-        for k, (s, o) in enumerate(rows):
-            skey = (o.participant, o.source)
+    def _columns(self, rows: Iterable[tuple[Any, ...]], upto_seq: int) -> _Columns:
+        """Columns from :meth:`Store.observation_fields` rows (:data:`FIELDS`), up to ``upto_seq``."""
+        seq: list[int] = []
+        sensor: list[int] = []
+        mark: list[int] = []
+        keys: list[str] = []
+        cols: dict[str, list[float]] = {name: [] for name in _FLOATS}
+        nan = float("nan")
+        for s, participant, source, key, _, lon, lat, when, sigma, bearing, bsigma, markings in rows:
+            if s > upto_seq:
+                break
+            skey = (participant, source)
             j = self.sensor_index.get(skey)
             if j is None:  # a sensor is its (participant, source), where its first report puts it
                 j = self.sensor_index[skey] = len(self.sensor_key)
                 self.sensor_key.append(skey)
-                self.sensor_lon.append(o.location.lon)
-                self.sensor_lat.append(o.location.lat)
-            m = o.markings
-            mkey = (m.tlp, m.originator, m.releasable_to, m.sharing_group)
-            mi = self.mark_index.get(mkey)
-            if mi is None:
-                mi = self.mark_index[mkey] = len(self.marks)
-                self.marks.append(m)
-            seq[k], sensor[k], mark[k], keys[k] = s, j, mi, o.key
-            out["time"][k] = _seconds(o.time)
-            out["sigma"][k] = max(o.time_error_s, 1e-3)
-            out["bearing"][k] = o.bearing_deg if o.bearing_deg is not None else np.nan
-            out["bsigma"][k] = o.bearing_error_deg if o.bearing_error_deg is not None else np.nan
-        return _Columns(seq, sensor, mark, out["time"], out["sigma"], out["bearing"], out["bsigma"], keys)
+                self.sensor_lon.append(lon)
+                self.sensor_lat.append(lat)
+            seq.append(s)
+            sensor.append(j)
+            mark.append(self._mark(markings))
+            keys.append(key)
+            # The report's own time string, read as the model reads it: the same seconds to the bit.
+            cols["time"].append((datetime.fromisoformat(when.strip()) - EPOCH).total_seconds())
+            cols["sigma"].append(max(sigma if sigma is not None else 0.0, 1e-3))
+            cols["bearing"].append(bearing if bearing is not None else nan)
+            cols["bsigma"].append(bsigma if bsigma is not None else nan)
+        return _Columns(
+            seq=np.asarray(seq, dtype=np.int64),
+            sensor=np.asarray(sensor, dtype=np.intp),
+            mark=np.asarray(mark, dtype=np.intp),
+            time=np.asarray(cols["time"], dtype=np.float64),
+            sigma=np.asarray(cols["sigma"], dtype=np.float64),
+            bearing=np.asarray(cols["bearing"], dtype=np.float64),
+            bsigma=np.asarray(cols["bsigma"], dtype=np.float64),
+            keys=np.asarray(keys, dtype=object),
+        )
+
+    def _mark(self, raw: dict[str, Any]) -> int:
+        """The index of a report's markings (parsed once per distinct set, numbered by their fields)."""
+        rkey = (raw.get("tlp"), raw.get("originator"), tuple(raw.get("releasable_to") or ()), raw.get("sharing_group"))
+        m = self.raw_marks.get(rkey)
+        if m is None:
+            parsed = Markings.model_validate_json(json.dumps(raw))  # strict: read as JSON, as a report is
+            mkey = (parsed.tlp, parsed.originator, parsed.releasable_to, parsed.sharing_group)
+            m = self.mark_index.get(mkey)
+            if m is None:
+                m = self.mark_index[mkey] = len(self.marks)
+                self.marks.append(parsed)
+            self.raw_marks[rkey] = m
+        return m
 
     def _context(self, store: Store, start: float, end: float, upto_seq: int) -> None:
         """Add the stored arrivals (seq <= upto_seq) fired in [start, end) that memory lacks."""
@@ -146,12 +177,8 @@ class FuseStream:
             start=EPOCH + timedelta(seconds=start),
             end=EPOCH + timedelta(seconds=end),
         )
-        rows = [
-            (s.seq, s.observation)
-            for s in store.observations(query)
-            if s.seq <= upto_seq and isinstance(s.observation, AcousticArrival)
-        ]
-        got = self._columns(rows)
+        rows = (r for r in store.observation_fields(query, FIELDS) if r[0] <= upto_seq)
+        got = self._columns(rows, upto_seq)
         got = got.take(~np.isin(got.seq, self.window.seq))
         self.window = self.window.joined(got)
 
@@ -160,17 +187,14 @@ class FuseStream:
         """Associate and locate the arrivals with seq in (after_seq, upto_seq]; write incidents."""
         if self.last_seq != after_seq:
             self._reset()
-        new_rows: list[tuple[int, AcousticArrival]] = []
-        radar: list[RadarTrack] = []
-        query = ObservationQuery(after_seq=after_seq, kinds=("acoustic_arrival", "radar_track"))
-        for stored in _upto(store.observations(query), upto_seq):
-            o = stored.observation
-            if isinstance(o, AcousticArrival):
-                new_rows.append((stored.seq, o))
-            elif isinstance(o, RadarTrack):
-                radar.append(o)
+        radar = [
+            s.observation
+            for s in _upto(store.observations(ObservationQuery(after_seq=after_seq, kinds=("radar_track",))), upto_seq)
+            if isinstance(s.observation, RadarTrack)
+        ]
         self.last_seq = None  # until the round has finished: a failed round starts afresh
-        new = self._columns(new_rows)
+        query = ObservationQuery(after_seq=after_seq, kinds=("acoustic_arrival",))
+        new = self._columns(store.observation_fields(query, FIELDS), upto_seq)
         if len(new):
             t_min, t_max = float(new.time.min()), float(new.time.max())
             start, end = t_min - CONTEXT_S, t_max + CONTEXT_S
@@ -184,12 +208,48 @@ class FuseStream:
             loaded = self._loaded(new, start, end, radar)
         else:
             loaded = self._loaded(new, 0.0, 0.0, radar)
-        counts = locate_and_write(store, agreement, loaded, after_seq=after_seq)
+        counts = self._locate(store, agreement, loaded, after_seq)
         self.window = self.window.joined(new)
         if len(new):
             self._trim(float(np.median(new.time)) - KEEP_S)
         self.last_seq = upto_seq
-        counts["memory_arrivals"] = len(self.window)
+        counts["stream_memory"] = len(self.window)
+        return counts
+
+    def _locate(self, store: Store, agreement: Agreement, loaded: _Loaded, after_seq: int) -> dict[str, int]:
+        """:func:`locate_and_write`, leaving out the picks of sensors too far to join any event.
+
+        An event is seeded by bearings, on rays at most ``MAX_RANGE_M`` long from the arrays
+        that reported them; a pick without a bearing joins an event only within hearing range
+        (``MAX_RANGE_M``) of its origin. So a sensor that reported no bearing and lies more than
+        :data:`REACH_M` from every array that did cannot contribute — beside a feed of gateways'
+        noise that is most of the window, re-associated every round. If an event nevertheless
+        ends up within hearing range of the sensors left out, the round is associated again with
+        them (the result is then exactly what :func:`truceline.fuse.run` gives)."""
+        arr = loaded.arrivals
+        if len(arr) == 0:
+            return locate_and_write(store, agreement, loaded, after_seq=after_seq)
+        span = (float(arr.time_s.min()), float(arr.time_s.max()))
+        far, seeding = _far_rows(arr)
+        if not far.any():
+            return locate_and_write(store, agreement, loaded, after_seq=after_seq, span=span)
+        redone = [False]
+
+        def recheck(assoc: Association) -> _Loaded | None:
+            sol = assoc.solutions
+            ok = np.isfinite(sol.lon) & np.isfinite(sol.lat)
+            if ok.any() and (seeding.query(_unit(sol.lon[ok], sol.lat[ok]))[0].max() * EARTH_M > SAFE_M):
+                redone[0] = True
+                return loaded
+            return None
+
+        near = _take_loaded(loaded, np.flatnonzero(~far))
+        counts = locate_and_write(store, agreement, near, after_seq=after_seq, span=span, recheck=recheck)
+        if not redone[0]:
+            far_new = int((far & loaded.new).sum())
+            counts["arrivals"] = counts.get("arrivals", 0) + far_new
+            counts["unassociated"] = counts.get("unassociated", 0) + far_new
+        counts["stream_far_picks"] = 0 if redone[0] else int(far.sum())
         return counts
 
     def _loaded(self, new: _Columns, start: float, end: float, radar: list[RadarTrack]) -> _Loaded:
@@ -239,6 +299,58 @@ class FuseStream:
             self.window = self.window.take(keep)
         self.lo = max(self.lo, before)
         self.hi = max(self.hi, self.lo)
+
+
+EARTH_M = 6_371_000.0
+REACH_M = 3 * MAX_RANGE_M
+"""A sensor without bearings farther than this from every array with one is left out of a round."""
+SAFE_M = REACH_M - MAX_RANGE_M - 10_000.0
+"""An event farther than this from every array with a bearing could hear a sensor left out."""
+
+
+def _unit(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Points on the unit sphere: chord distances between them order like great-circle ones."""
+    lo, la = np.radians(lon), np.radians(lat)
+    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+
+def _far_rows(arr: Arrivals) -> tuple[NDArray[np.bool_], cKDTree]:
+    """Which arrivals come from a sensor without bearings beyond :data:`REACH_M` of every array
+    with one (chord distance on a sphere, a hair shorter than the arc: never leaves one too many),
+    and the tree of those arrays."""
+    has_bearing = np.isfinite(arr.bearing_deg)
+    seeding_sensors = np.unique(arr.sensor[has_bearing])
+    points = _unit(arr.sensor_lon, arr.sensor_lat)
+    if len(seeding_sensors) == 0:  # nothing can seed an event: leave the window as it is
+        return np.zeros(len(arr), dtype=bool), cKDTree(points[:1])
+    tree = cKDTree(points[seeding_sensors])
+    nearest = tree.query(points)[0] * EARTH_M
+    far_sensor = nearest > REACH_M
+    far_sensor[seeding_sensors] = False
+    return far_sensor[arr.sensor], tree
+
+
+def _take_loaded(loaded: _Loaded, idx: NDArray[np.intp]) -> _Loaded:
+    """The rows ``idx`` of ``loaded`` (sensor and marking numbering unchanged)."""
+    a = loaded.arrivals
+    refs = loaded.refs
+    assert isinstance(refs, _Refs)
+    return _Loaded(
+        Arrivals(
+            a.sensor[idx],
+            a.time_s[idx],
+            a.sigma_s[idx],
+            a.bearing_deg[idx],
+            a.bearing_sigma_deg[idx],
+            a.sensor_lon,
+            a.sensor_lat,
+        ),
+        _Refs(refs._sensor_key, refs._sensor[idx], refs._keys[idx]),
+        [loaded.markings[i] for i in idx.tolist()],
+        loaded.marking_table,
+        loaded.new[idx],
+        loaded.radar,
+    )
 
 
 def _upto(rows: Iterator[StoredObservation], upto_seq: int) -> Iterator[StoredObservation]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from truceline.model import ObservationBase, Record, observation_adapter
 from truceline.store.base import ObservationQuery, SourceActivity, StoredObservation
@@ -86,6 +87,21 @@ def matches(query: ObservationQuery, seq: int, obs: ObservationBase) -> bool:
         if not (min_lon <= loc.lon <= max_lon and min_lat <= loc.lat <= max_lat):
             return False
     return True
+
+
+def observation_fields_of(
+    stored: Iterable[tuple[StoredObservation, bytes]], fields: Sequence[str]
+) -> Iterator[tuple[Any, ...]]:
+    """Reference :meth:`Store.observation_fields` over (observation, its stored body) pairs."""
+    for s, body in stored:
+        o = s.observation
+        doc = json.loads(body)
+        loc = getattr(o, "location", None)
+        yield (
+            s.seq, o.participant, o.source, o.key, o.time.timestamp(),
+            None if loc is None else loc.lon, None if loc is None else loc.lat,
+            *(doc.get(name) for name in fields),
+        )  # fmt: skip
 
 
 def kind_counts_of(stored: Iterable[StoredObservation], after_seq: int, upto_seq: int) -> dict[str, int]:

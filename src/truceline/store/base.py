@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from truceline.ledger import AuditReport, SignedTreeHead
 from truceline.model import ObservationBase, Record
@@ -155,6 +155,14 @@ class Store(Protocol):
         ...
 
     def max_seq(self) -> int: ...
+
+    def observation_fields(self, query: ObservationQuery, fields: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        """The observations ``query`` matches, in ``seq`` order, without building their records:
+        ``(seq, participant, source, key, time in epoch seconds, lon, lat, *values)``, a value per
+        name in ``fields`` — that top-level field of the stored report, JSON-decoded (``None``
+        when absent). For a reader that needs a few fields of a great many reports (fuse
+        following a busy feed); the bodies were validated when they were stored."""
+        ...
 
     def kind_counts(self, after_seq: int, upto_seq: int) -> dict[str, int]:
         """How many observations of each kind have ``seq`` in (``after_seq``, ``upto_seq``]: a

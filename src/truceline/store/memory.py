@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from truceline.ledger import (
     LedgerKey,
@@ -20,6 +21,7 @@ from truceline.model import Clock, ObservationBase, Record, SystemClock
 from truceline.store._common import (
     kind_counts_of,
     matches,
+    observation_fields_of,
     parse_observation,
     record_id,
     record_type,
@@ -135,6 +137,9 @@ class MemoryStore:
 
     def max_seq(self) -> int:
         return len(self._observations)
+
+    def observation_fields(self, query: ObservationQuery, fields: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        return observation_fields_of(((s, self._bodies[s.seq - 1]) for s in self.observations(query)), fields)
 
     def kind_counts(self, after_seq: int, upto_seq: int) -> dict[str, int]:
         return kind_counts_of(self._observations[max(after_seq, 0) : max(upto_seq, 0)], after_seq, upto_seq)

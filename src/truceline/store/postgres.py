@@ -84,6 +84,8 @@ __all__ = ["PostgresStore", "upgrade"]
 _CONFLICT_REASON = "this participant, source and key already identify a different report"
 _COLUMNS = "seq, participant, source, key, kind, time, lat, lon, tlp, sharing_group, received, body, leaf_hash"
 _RECORD_COLUMNS = "seq, type, id, version, created, body, leaf_hash"
+STREAM_POOL = 4
+"""Idle read connections kept for streamed reads (observations in ``seq`` order)."""
 
 
 def _psycopg() -> Any:
@@ -137,6 +139,8 @@ class PostgresStore:
         self._conn = self._connect()
         self._reader_conn: Any = None  # opened on the first read made for a participant
         self._reader_lock = threading.Lock()
+        self._stream_lock = threading.Lock()
+        self._stream_pool: list[Any] = []
         if migrate:
             try:
                 upgrade(url)
@@ -444,23 +448,74 @@ class PostgresStore:
         return self._stream(sql, params, self._acting())  # for whom: decided now, not when first read
 
     def _stream(self, sql: str, params: list[Any], reader: ActingReader | None) -> Iterator[StoredObservation]:
-        psycopg = _psycopg()
-        with psycopg.connect(self.url) as conn, conn.cursor(name="observations") as cur:
-            # A server-side cursor on its own connection (in its own transaction): streams, and
-            # never blocks the writer.
-            if reader is not None:
-                enter_reader(conn, reader)
-            # Callers read a cursor to its end: plan for all rows, not the first tenth (the
-            # default), or "my kinds since my cursor" walks the whole table in seq order instead
-            # of taking the (kind, seq) index and sorting the few it finds.
-            conn.execute("SET cursor_tuple_fraction = 1.0")
-            cur.execute(sql, params)
-            while True:
-                chunk = cur.fetchmany(1000)
-                if not chunk:
+        for row in self._stream_rows(sql, params, reader):
+            yield self._stored_observation(row)
+
+    def _stream_rows(self, sql: str, params: list[Any], reader: ActingReader | None) -> Iterator[Any]:
+        """Rows of ``sql`` through a server-side cursor on a connection of its own (in its own
+        transaction): streams, and never blocks the writer. The connection is kept for the next
+        read (a follower reads several times a second; a new PostgreSQL backend each time cost
+        more than the reads)."""
+        conn = self._take_stream_conn()
+        finished = False
+        try:
+            with conn.cursor(name="observations") as cur:
+                if reader is not None:
+                    enter_reader(conn, reader)  # SET LOCAL: ends with the transaction
+                cur.execute(sql, params)
+                while True:
+                    chunk = cur.fetchmany(1000)
+                    if not chunk:
+                        break
+                    yield from chunk
+            finished = True
+        finally:
+            self._give_back_stream_conn(conn, finished)
+
+    def _take_stream_conn(self) -> Any:
+        with self._stream_lock:
+            while self._stream_pool:
+                conn = self._stream_pool.pop()
+                if not (conn.closed or conn.broken):
+                    return conn
+        conn = _psycopg().connect(self.url)
+        # Callers read a cursor to its end: plan for all rows, not the first tenth (the
+        # default), or "my kinds since my cursor" walks the whole table in seq order instead
+        # of taking the (kind, seq) index and sorting the few it finds.
+        conn.execute("SET cursor_tuple_fraction = 1.0")
+        conn.commit()
+        return conn
+
+    def _give_back_stream_conn(self, conn: Any, finished: bool) -> None:
+        """Keep a connection whose read ran to its end (transaction rolled back); close the rest."""
+        if finished and not (conn.closed or conn.broken):
+            try:
+                conn.rollback()
+            except Exception:
+                conn.close()
+                return
+            with self._stream_lock:
+                if len(self._stream_pool) < STREAM_POOL:
+                    self._stream_pool.append(conn)
                     return
-                for row in chunk:
-                    yield self._stored_observation(row)
+        conn.close()
+
+    def observation_fields(self, query: ObservationQuery, fields: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        where, params = self._where(query)
+        # The fields as one jsonb array (null where absent): the body parsed once in C, and one
+        # JSON value per row for psycopg to decode instead of one per field.
+        values = ", jsonb_build_array(" + ", ".join("b -> %s" for _ in fields) + ")" if fields else ""
+        sql = (
+            f"SELECT seq, participant, source, key, time, lon, lat{values} FROM ("
+            f"SELECT seq, participant, source, key, time, lon, lat, convert_from(body, 'UTF8')::jsonb AS b "
+            f"FROM observations{where}) AS o ORDER BY seq"
+        )
+        params = [*fields, *params]
+        if query.limit is not None:
+            sql += " LIMIT %s"
+            params.append(query.limit)
+        for row in self._stream_rows(sql, params, self._acting()):
+            yield (*row[:7], *row[7]) if fields else tuple(row)
 
     def count_observations(self, query: ObservationQuery | None = None) -> int:
         where, params = self._where(query or ObservationQuery())
@@ -672,6 +727,10 @@ class PostgresStore:
         return result
 
     def close(self) -> None:
+        with self._stream_lock:
+            pool, self._stream_pool = self._stream_pool, []
+        for conn in pool:
+            conn.close()
         with self._lock:
             self._conn.close()
         with self._reader_lock:

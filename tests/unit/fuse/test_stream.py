@@ -61,7 +61,7 @@ def _rounds(
         expected = fuse.run(plain, AG, after_seq=after, upto_seq=upto)
         got = stream.run(streamed, AG, after_seq=after, upto_seq=upto)
         counts.append(got)
-        assert {k: v for k, v in got.items() if k != "memory_arrivals"} == expected, k
+        assert {k: v for k, v in got.items() if not k.startswith("stream_")} == expected, k
         assert _incidents(streamed) == _incidents(plain), f"round {k}"
     return plain, streamed, stream, counts
 
@@ -77,7 +77,7 @@ def test_rounds_in_arrival_order_write_what_run_writes(reports: list[str], tmp_p
     assert sum(c.get("incidents", 0) for c in counts) > 0
     # Memory is bounded by the time it keeps, not by the day.
     times = [json.loads(line)["time"] for line in reports if '"acoustic_arrival"' in line]
-    assert counts[-1]["memory_arrivals"] < len(times)
+    assert counts[-1]["stream_memory"] < len(times)
 
 
 def test_late_and_out_of_order_windows_read_their_context_from_the_store(reports: list[str], tmp_path: Path) -> None:
@@ -104,6 +104,36 @@ def test_a_window_that_does_not_continue_the_last_starts_afresh(reports: list[st
     stream.run(store, AG, after_seq=mid + 50, upto_seq=store.max_seq())
     assert stream.last_seq == store.max_seq()
     assert stream.store_reads == 1  # memory was dropped and the context read afresh
+
+
+def _far_noise(reports: list[str]) -> list[str]:
+    """Picks without bearings from 40 microphones on a line far from every array, through the day."""
+    picks = [json.loads(line) for line in reports if '"acoustic_arrival"' in line]
+    lats = [p["location"]["lat"] for p in picks]
+    times = sorted(p["time"] for p in picks)
+    lines = []
+    error = {"semi_major_m": 8.0, "semi_minor_m": 5.0}
+    for i, t in enumerate(times[:: max(1, len(times) // 800)]):
+        mic = i % 40
+        doc = {
+            "kind": "acoustic_arrival", "participant": "USA", "source": f"mic-far-{mic:02d}", "key": f"noise-{i:05d}",
+            "time": t, "reliability": "B", "credibility": 2, "time_error_s": 0.002,
+            "location": {"lat": max(lats) + 3.0, "lon": 30.0 + 0.01 * mic, "error": error},
+            "markings": {"tlp": "green", "originator": "USA"}, "snr_db": 9.0, "phase": "blast",
+        }  # fmt: skip
+        lines.append(json.dumps(doc) + "\n")
+    return lines
+
+
+def test_far_sensors_without_bearings_are_left_out_and_change_nothing(reports: list[str], tmp_path: Path) -> None:
+    noise = _far_noise(reports)
+    mixed: list[str] = []
+    step = max(1, len(reports) // len(noise))
+    for k in range(0, len(reports), step):  # the noise interleaved with the reports, roughly in time
+        mixed += reports[k : k + step] + noise[k // step : k // step + 1]
+    chunks = [mixed[i : i + 500] for i in range(0, len(mixed), 500)]
+    _, _, _, counts = _rounds(chunks, tmp_path)
+    assert sum(c.get("stream_far_picks", 0) for c in counts) >= len(noise)  # each left out at least once
 
 
 def test_memory_keeps_only_the_recent_minutes() -> None:
