@@ -276,13 +276,20 @@ def follow(
     ``stages``: follow only those (see :func:`process`); a deployment runs fuse in one follower
     and the rest in another, so a round of association never holds up a claim's alert. Fuse
     keeps the last minutes of arrivals in memory between rounds
-    (:class:`~truceline.fuse.FuseStream`) instead of reading them from the store again.
+    (:class:`~truceline.fuse.FuseStream`) instead of reading them from the store again, and act
+    its inputs (:class:`~truceline.act.run.ActFollower`).
     """
     from truceline.fuse import FuseStream
 
     ag = agreement or default_agreement()
     chosen = selected_stages(stages)
-    runs: dict[str, StageRun] = {"fuse": FuseStream().run} if "fuse" in chosen else {}
+    runs: dict[str, StageRun] = {}
+    if "fuse" in chosen:
+        runs["fuse"] = FuseStream().run
+    if "act" in chosen:
+        from truceline.act.run import ActFollower
+
+        runs["act"] = ActFollower().run
     gate = RoundGate(store, chosen, clock=clock)
     report = FollowReport()
     began = clock()

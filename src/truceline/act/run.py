@@ -7,11 +7,11 @@ from pathlib import Path
 
 from truceline.act.desk import DeskSettings
 from truceline.act.signing import AlertSigner
-from truceline.act.stage import ActSettings, ActStage
+from truceline.act.stage import ActSettings, ActStage, RecordCache
 from truceline.agreement import Agreement
 from truceline.store import Store
 
-__all__ = ["ALERT_KEY_SUFFIX", "default_signer", "run"]
+__all__ = ["ALERT_KEY_SUFFIX", "ActFollower", "default_signer", "run"]
 
 ALERT_KEY_SUFFIX = ".alert-key"
 CURSOR = "act.records"
@@ -34,6 +34,7 @@ def run(
     upto_seq: int,
     settings: ActSettings | None = None,
     now: datetime | None = None,
+    records: RecordCache | None = None,
 ) -> dict[str, int]:
     """Act on everything stored so far, as of ``now`` (default: the latest time the records speak of).
 
@@ -43,7 +44,7 @@ def run(
     """
     del after_seq, upto_seq  # act's input is the derived records, whatever window produced them
     settings = settings or ActSettings(desk=DeskSettings(signer=default_signer(store)))
-    stage = ActStage(store, agreement, settings)
+    stage = ActStage(store, agreement, settings, records=records)
     moment = now or stage.data_time()
     if moment is None:
         return {"alerts": 0, "activations": 0, "directive_tasks": 0, "consultations": 0,
@@ -57,3 +58,22 @@ def run(
     if not stage.deferred:
         store.set_cursor(CURSOR, upto)
     return counts
+
+
+class ActFollower:
+    """:func:`run` for a following process (``process --follow``): the alert key and the playbook
+    loaded once, and the assessments, findings and incidents kept between rounds
+    (:class:`~truceline.act.stage.RecordCache`), each round reading only what changed."""
+
+    def __init__(self) -> None:
+        self.settings: ActSettings | None = None
+        self.records = RecordCache()
+
+    def run(self, store: Store, agreement: Agreement, *, after_seq: int, upto_seq: int) -> dict[str, int]:
+        if self.settings is None:
+            from truceline.act.playbook import load_playbook
+
+            signer = default_signer(store)
+            self.settings = ActSettings(desk=DeskSettings(signer=signer), playbook=load_playbook(None, agreement))
+        settings, records = self.settings, self.records
+        return run(store, agreement, after_seq=after_seq, upto_seq=upto_seq, settings=settings, records=records)

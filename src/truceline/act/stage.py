@@ -32,7 +32,7 @@ from truceline.store import Store, StoredRecord
 if TYPE_CHECKING:
     from truceline.guarantee import Coalition
 
-__all__ = ["ActSettings", "ActStage", "TickReport"]
+__all__ = ["ActSettings", "ActStage", "RecordCache", "TickReport"]
 
 R = TypeVar("R", bound=Record)
 
@@ -76,10 +76,45 @@ def _latest(store: Store, type_name: str, cls: type[R]) -> list[R]:
     return [s.record for s in store.records(type_name) if isinstance(s.record, cls)]
 
 
+INPUT_TYPES = ("assessment", "finding", "incident")
+
+
+@dataclass
+class RecordCache:
+    """The latest version of every assessment, finding and incident, kept between ticks by a
+    following process: each read asks the store only for what changed since the last (by the
+    records log's size), instead of every record ever stored — a tick a second would otherwise
+    read the whole history each time."""
+
+    size: int = -1
+    latest: dict[str, dict[str, StoredRecord]] = field(default_factory=dict)
+
+    def read(self, store: Store) -> dict[str, list[StoredRecord]]:
+        head = store.tree_head("records")
+        size = head.tree_size if head is not None else -1
+        if size < 0 or self.size < 0:  # the first read, or no log to tell changes by: all of it
+            self.latest = {t: {s.id: s for s in store.records(t)} for t in INPUT_TYPES}
+        elif size != self.size:
+            # records(t, after_seq) gives each record changed since, at its latest version, in
+            # order of first appearance: new ones go at the end, as a full read would put them.
+            for t in INPUT_TYPES:
+                for s in store.records(t, after_seq=self.size):
+                    self.latest[t][s.id] = s
+        self.size = size
+        return {t: list(self.latest[t].values()) for t in INPUT_TYPES}
+
+
 class ActStage:
     """Act for one store and agreement."""
 
-    def __init__(self, store: Store, agreement: Agreement, settings: ActSettings | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        agreement: Agreement,
+        settings: ActSettings | None = None,
+        *,
+        records: RecordCache | None = None,
+    ) -> None:
         register_records()
         self.store = store
         self.agreement = agreement
@@ -90,18 +125,22 @@ class ActStage:
         self.hotline = Hotline(store)
         self.fresh: set[str] | None = None
         self._read: tuple[int, dict[str, list[StoredRecord]]] | None = None
+        self.records = records
         self.deferred = False
 
     # -- reading ---------------------------------------------------------------------------------
     def inputs(self, since_seq: int | None = None) -> tuple[list[Assessment], list[Finding], list[Incident]]:
         """The latest assessments, findings and incidents; with ``since_seq``, also note in
         :attr:`fresh` the assessments and findings with a version stored after that records seq."""
-        # One read per state of the records log: ``data_time`` and the tick that follows share it.
-        head = self.store.tree_head("records")
-        size = head.tree_size if head is not None else -1  # no log: nothing tells a change, read again
-        if self._read is None or size < 0 or self._read[0] != size:
-            self._read = (size, {t: list(self.store.records(t)) for t in ("assessment", "finding", "incident")})
-        stored = self._read[1]
+        if self.records is not None:
+            stored = self.records.read(self.store)
+        else:
+            # One read per state of the records log: ``data_time`` and the tick that follows share it.
+            head = self.store.tree_head("records")
+            size = head.tree_size if head is not None else -1  # no log: nothing tells a change, read again
+            if self._read is None or size < 0 or self._read[0] != size:
+                self._read = (size, {t: list(self.store.records(t)) for t in INPUT_TYPES})
+            stored = self._read[1]
         self.fresh = None if since_seq is None else {
             s.id for t in ("assessment", "finding") for s in stored[t] if s.seq > since_seq
         }
