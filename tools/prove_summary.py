@@ -203,7 +203,14 @@ def _alerts(data: dict[str, Any]) -> list[Row]:
         f"for {_n(data.get('seconds', 0))} s "
         f"with `process --follow`: {_n(data.get('alerts', 0))} signed alerts for {_n(data['probes'])} staged claims "
         f"({_n(data.get('missed', 0))} missed); sensor→alert p50 {_n(data.get('alert_p50_ms') or 0)} ms, "
-        f"**p99 {_n(p99 or 0)} ms**; pipeline rss slope {_n(data.get('pipeline_rss_slope_mb_per_min', 0))} MB/min"
+        f"**p99 {_n(p99 or 0)} ms**"
+        + (
+            f" (of which stored → alert p50 {_n(data['stored_to_alert_p50_ms'])} ms, "
+            f"p99 {_n(data.get('stored_to_alert_p99_ms') or 0)} ms)"
+            if isinstance(data.get("stored_to_alert_p50_ms"), int | float)
+            else ""
+        )
+        + f"; pipeline rss slope {_n(data.get('pipeline_rss_slope_mb_per_min', 0))} MB/min"
     )
     ok = (
         isinstance(p99, int | float)
