@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -127,15 +128,24 @@ def report(i: int, participant: str, when: datetime) -> bytes:
 
     The load's picks come from single microphones (no bearing), the participant's 100 in turn,
     400 in all on a line 100 km south-west of the arrays ``--alerts`` adds: picks that no shot
-    explains, which fuse reads and leaves unassociated, as it must with a gateway's noise."""
+    explains, which fuse reads and leaves unassociated, as it must with a gateway's noise.
+    Each microphone's report is a template with the key and time filled in: the load generator
+    shares the machine with what it measures, and a ``json.dumps`` per report cost it a fifth of
+    a core at 5,000/s."""
     mic = i % MICROPHONES_PER_PARTICIPANT
+    head, middle, tail = _template(participant, mic)
+    return b"".join((head, b"k%09d" % i, middle, when.isoformat().replace("+00:00", "Z").encode(), tail))
+
+
+@functools.lru_cache(maxsize=1024)
+def _template(participant: str, mic: int) -> tuple[bytes, bytes, bytes]:
     k = PARTICIPANTS.index(participant) * MICROPHONES_PER_PARTICIPANT + mic
     doc = {
         "kind": "acoustic_arrival",
         "participant": participant,
         "source": f"mic-{participant.lower()}-{mic:03d}",
-        "key": f"k{i:09d}",
-        "time": when.isoformat().replace("+00:00", "Z"),
+        "key": "\x00KEY\x00",
+        "time": "\x00TIME\x00",
         "reliability": "B",
         "credibility": 2,
         "time_error_s": 0.002,
@@ -144,7 +154,10 @@ def report(i: int, participant: str, when: datetime) -> bytes:
         "snr_db": 9.0,
         "phase": "blast",
     }
-    return json.dumps(doc, separators=(",", ":")).encode()
+    text = json.dumps(doc, separators=(",", ":")).encode()
+    head, rest = text.split(b"\\u0000KEY\\u0000")
+    middle, tail = rest.split(b"\\u0000TIME\\u0000")
+    return head, middle, tail
 
 
 @dataclass
