@@ -42,6 +42,7 @@ import contextlib
 import functools
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -564,12 +565,19 @@ def main() -> int:
     ap.add_argument("--probe-every", type=float, default=5.0, help="seconds between staged claims (--alerts)")
     ap.add_argument("--probe-warm-up", type=float, default=90.0, help="seconds of shots before the first claim")
     ap.add_argument("--json-out", help="write the figures as JSON to this file (for tools/prove_summary.py)")
+    ap.add_argument("--logs", help="copy the server's, workers' and followers' logs into this directory")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="truceline-load-") as tmp, fresh_database() as database:
         work = Path(tmp)
         print(f"load through {args.mode}: {args.rate:,.0f} reports/s for {args.seconds:,.0f} s …", flush=True)
         runner = run_api if args.mode == "api" else run_nats
-        figures, tally = runner(args, database, work)
+        try:
+            figures, tally = runner(args, database, work)
+        finally:
+            if args.logs:
+                Path(args.logs).mkdir(parents=True, exist_ok=True)
+                for log in work.glob("*.log"):
+                    shutil.copy(log, Path(args.logs) / log.name)
     seconds = float(figures["seconds_run"])
     result: dict[str, Any] = {
         "name": f"load_{args.mode}" + ("_alerts" if args.alerts else ""),

@@ -171,8 +171,12 @@ def _follow(
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     console.print(
-        f"followed for {report.seconds:.1f} s: {report.rounds:,} rounds, {report.observations:,} observations, "
+        f"followed for {report.seconds:.1f} s (CPU {usage.ru_utime + usage.ru_stime:.1f} s): "
+        f"{report.rounds:,} rounds, {report.observations:,} observations, "
         f"busiest round {report.busiest_round_s:.2f} s; {report.passed_over:,} windows held nothing for these stages"
     )
 
