@@ -195,12 +195,12 @@ class Scene:
             queue.extend(ordered)
 
 
-FOLLOWERS: tuple[tuple[tuple[str, ...], float, int], ...] = (
-    (("fuse",), 2.0, 10),
-    (("attribute", "verify", "act"), 0.25, 0),
-    (("assess",), 10.0, 10),
+FOLLOWERS: tuple[tuple[tuple[str, ...], float, int, float], ...] = (
+    (("fuse",), 2.0, 10, 0.25),
+    (("attribute", "verify", "act"), 0.25, 0, 0.05),
+    (("assess",), 10.0, 10, 1.0),
 )
-"""The pipeline as deployed beside a busy feed, (stages, pace in seconds, nice) per follower: fuse in
+"""The pipeline as deployed beside a busy feed, (stages, pace, nice, interval) per follower: fuse in
 one (each round re-associates minutes of picks, so it starts one every 2 s), the claim → finding →
 alert path in another (a round every quarter second when something for it arrived), the daily
 assessment in a third, so no stage's round holds up another's. The bulk followers (fuse, assess)
@@ -211,16 +211,19 @@ def start_follow(database: str, work: Path, env: dict[str, str]) -> list[subproc
     """``truceline process --follow --stages … --pace …`` per :data:`FOLLOWERS` (logs ``follow-<stages>.log``)."""
     procs = []
     profile_dir = os.environ.get("LOAD_PROFILE_DIR")  # set: each follower runs under cProfile, saved there
-    for stages, pace, nice in FOLLOWERS:
+    for stages, pace, nice, interval in FOLLOWERS:
         name = "+".join(stages)
-        cmd = [sys.executable, "-m", "truceline", "process", "--db", database, "--follow", "--interval", "0.05",
+        cmd = [sys.executable, "-m", "truceline", "process", "--db", database, "--follow", "--interval", str(interval),
                "--pace", str(pace), "--stages", ",".join(stages)]  # fmt: skip
         if profile_dir:
             cmd[1:1] = ["-m", "cProfile", "-o", str(Path(profile_dir) / f"follow-{name}.prof")]
         if nice:
             cmd[:0] = ["nice", "-n", str(nice)]
         with (work / f"follow-{name}.log").open("wb") as log:
-            procs.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL))
+            named = {**env, "PGAPPNAME": f"follow-{name}"}  # its sessions named in pg_stat_activity and logs
+            procs.append(
+                subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=named, stdin=subprocess.DEVNULL)
+            )
     return procs
 
 
@@ -232,7 +235,7 @@ def wait_processed(database: str, deadline_s: float) -> None:
 
     from truceline.pipeline import cursor_name
 
-    names = [cursor_name(stages) for stages, _, _ in FOLLOWERS]
+    names = [cursor_name(stages) for stages, *_ in FOLLOWERS]
     end = time.monotonic() + deadline_s
     with psycopg.connect(database, autocommit=True) as conn:
         while time.monotonic() < end:
@@ -317,7 +320,7 @@ def alert_figures(database: str, scene: Scene) -> dict[str, Any]:
 
 def follow_tail(work: Path, lines: int = 5) -> str:
     out = []
-    for stages, _, _ in FOLLOWERS:
+    for stages, *_ in FOLLOWERS:
         path = work / f"follow-{'+'.join(stages)}.log"
         if path.exists():
             tail = path.read_text(errors="replace").splitlines()[-lines:]
