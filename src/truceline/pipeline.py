@@ -20,6 +20,8 @@ from truceline.agreement import Agreement, default_agreement
 from truceline.store import Store
 
 PROCESS_CURSOR = "process"
+SKIP_RECORD_S = 5.0
+"""How often a follower writes its cursor after windows it passed over (see :func:`follow`)."""
 
 StageRun = Callable[..., dict[str, int]]
 """``run(store, agreement, *, after_seq, upto_seq) -> counts`` of one stage."""
@@ -115,6 +117,8 @@ def process(
     stages: Sequence[str] | None = None,
     runs: Mapping[str, StageRun] | None = None,
     needed: Callable[[Counter[str]], bool] | None = None,
+    after_seq: int | None = None,
+    record_skips: bool = True,
 ) -> ProcessReport:
     """Run the stages over observations not yet processed; safe to run again.
 
@@ -125,16 +129,20 @@ def process(
     (``follow`` gives fuse its :class:`~truceline.fuse.FuseStream`). ``needed``, asked with
     the window's counts by kind, may answer that the stages have nothing to do in it: the cursor
     then moves past the window without running them (``follow`` asks :class:`RoundGate`).
+    ``after_seq`` starts the window there instead of at the stored cursor (a follower that
+    remembers where it is), and with ``record_skips`` false a skipped window's end is not
+    written to the store (the follower writes it now and then, not at every look).
     """
     chosen = selected_stages(stages)
     cursor = cursor_name(chosen)
-    start = store.get_cursor(cursor)
+    start = store.get_cursor(cursor) if after_seq is None else after_seq
     report = ProcessReport(first_seq=start + 1, last_seq=start)
     report.last_seq = _count_kinds_after(store, start, report.by_kind)
     if report.last_seq <= start:
         return report
     if needed is not None and not needed(report.by_kind):
-        store.set_cursor(cursor, report.last_seq)
+        if record_skips:
+            store.set_cursor(cursor, report.last_seq)
         return report
     ag = agreement or default_agreement()
     for name, run in _stages(media_root):
@@ -294,9 +302,21 @@ def follow(
     report = FollowReport()
     began = clock()
     idle_since = began
+    # Where the follower is: windows passed over move it in memory; the store's cursor is
+    # written when stages ran, and for passed-over windows at most every SKIP_RECORD_S (a write
+    # per look, twenty a second, would cost more than the looks).
+    position: int | None = None
+    recorded_at = began
     while not should_stop():
         round_began = clock()
-        done = process(store, ag, media_root=media_root, stages=chosen, runs=runs, needed=gate)
+        record = clock() - recorded_at >= SKIP_RECORD_S
+        done = process(
+            store, ag, media_root=media_root, stages=chosen, runs=runs, needed=gate, after_seq=position,
+            record_skips=record,
+        )  # fmt: skip
+        position = done.last_seq
+        if done.stages or (record and done.new_observations):
+            recorded_at = clock()
         took = clock() - round_began
         if done.new_observations and not done.stages:  # news, none of it for these stages
             report.observations += done.new_observations
@@ -317,5 +337,7 @@ def follow(
         if idle_exit is not None and clock() - idle_since >= idle_exit:
             break
         sleep(interval)
+    if position is not None and store.get_cursor(cursor_name(chosen)) < position:
+        store.set_cursor(cursor_name(chosen), position)  # the windows passed over since the last write
     report.seconds = clock() - began
     return report
