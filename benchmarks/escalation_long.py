@@ -16,7 +16,10 @@ For each seed this runs the real commands, as an analyst would, on the embedded 
    offensive here, so only false alarms count).
 
 It prints each seed's ``branching_ratio_error``, ``max_error`` and ``n``, the error per sector
-(read from the same store), the time of each step, and the mean. There is no peer program: the
+(read from the same store) with what the stage was given there (``sector_accounting``: the true
+events, the incidents, the matched ones kept in the sector or gone to another, the missed and the
+split ones, and the events whose true origin is nearest another sector's line), the time of each
+step, and the mean. There is no peer program: the
 final JSON line's ``ratio`` is the worst seed's error over the target (≤ 1 is met).
 
 ``--reuse`` keeps an earlier run's store (``--workdir``) and reruns only the assess stage on it
@@ -74,8 +77,10 @@ def _reassess(db: Path) -> float:
 
 
 def per_sector(truth_path: Path, db: Path) -> dict[str, dict[str, float]]:
-    """The escalation error of each sector (the same definition, one sector at a time)."""
-    from truceline.model import Assessment
+    """The escalation error of each sector (the same definition, one sector at a time), and what
+    the assess stage was given there: :func:`sector_accounting`."""
+    from truceline.agreement import default_agreement
+    from truceline.model import Assessment, Incident
     from truceline.sim import load_truth
     from truceline.sim.metrics import score_escalation
     from truceline.store import SQLiteStore
@@ -87,14 +92,77 @@ def per_sector(truth_path: Path, db: Path) -> dict[str, dict[str, float]]:
         for r in store.records("assessment"):
             if isinstance(r.record, Assessment):
                 by_sector[r.record.sector].append(r.record)
+        fire = [
+            r.record for r in store.records("incident") if isinstance(r.record, Incident) and r.record.kind == "fire"
+        ]
     finally:
         store.close()
-    out = {}
+    accounting = sector_accounting(truth, fire, default_agreement())
+    out: dict[str, dict[str, float]] = {}
     for sector, records in sorted(by_sector.items()):
         score = score_escalation(truth, records)
         if score is not None:
-            out[sector] = {"error": score["branching_ratio_error"], "max": score["max_error"], "n": score["n"]}
+            out[sector] = {
+                "error": score["branching_ratio_error"], "max": score["max_error"], "n": score["n"],
+                **accounting.get(sector, {}),
+            }  # fmt: skip
     return out
+
+
+def sector_accounting(truth: Any, fire: list[Any], agreement: Any) -> dict[str, dict[str, float]]:
+    """Per sector: the true events, the fire incidents the assess stage puts there, and where they differ.
+
+    The truth's sector of an event is the Hawkes process that fired it; an incident's is the one
+    fuse gave it (``Agreement.sector_of`` of its origin: the nearest stretch of line). Events are
+    matched to incidents as ``evaluate``'s association score does. ``events``: true events;
+    ``incidents``: incidents in the sector; ``coverage``: their ratio (what the fit sees of the
+    sector's fire); ``matched``: the sector's events with an incident; ``kept``: those whose
+    incident is in the sector too; ``to_other``/``from_other``: matched events whose incident
+    went to another sector / came from one; ``missed``: events without an incident; ``splits``:
+    extra incidents of an event already matched; ``origin_elsewhere``: the sector's events whose
+    true origin is nearest another sector's line (``sector_of`` of the true origin).
+    """
+    from truceline.sim.metrics import score_association
+
+    _, matches = score_association(truth, fire)
+    events = truth.events
+    true_sector = [str(e.get("sector", "")) for e in events]
+    lon = [float(e["origin"]["lon"]) for e in events]
+    lat = [float(e["origin"]["lat"]) for e in events]
+    nearest = agreement.sector_of(lon, lat).tolist() if events else []
+    matched_ids = {id(inc) for inc, _ in matches}
+    out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for s, g in zip(true_sector, nearest, strict=True):
+        out[s]["events"] += 1
+        out[s]["origin_elsewhere"] += g != s
+    for inc in fire:
+        s = inc.sector or ""
+        out[s]["incidents"] += 1
+        if id(inc) not in matched_ids:
+            out[s]["splits"] += 1  # or a false one; the association score has one-to-one matches only
+    for inc, e in matches:
+        s, got = true_sector[e], inc.sector or ""
+        out[s]["matched"] += 1
+        out[s]["kept"] += got == s
+        out[s]["to_other"] += got != s
+        out[got]["from_other"] += got != s
+    result = {}
+    for s, row in out.items():
+        row["missed"] = row["events"] - row["matched"]
+        coverage = round(row["incidents"] / row["events"], 4) if row["events"] else None
+        keys = (
+            "events",
+            "incidents",
+            "matched",
+            "kept",
+            "to_other",
+            "from_other",
+            "missed",
+            "splits",
+            "origin_elsewhere",
+        )
+        result[s] = {**{k: int(row[k]) for k in keys}, "coverage": coverage}
+    return result
 
 
 def one_seed(args: argparse.Namespace, seed: int, root: Path) -> dict[str, Any]:
@@ -150,7 +218,10 @@ def main() -> None:
             row = one_seed(args, seed, root)
             rows.append(row)
             esc = row["escalation"]
-            sectors = ", ".join(f"{s} {v['error']:.3f}" for s, v in row["per_sector"].items())
+            sectors = ", ".join(
+                f"{s} {v['error']:.3f}" + (f" ({v['coverage']:.0%} of its events)" if v.get("coverage") else "")
+                for s, v in row["per_sector"].items()
+            )
             print(
                 f"seed {seed}: branching_ratio_error {esc['branching_ratio_error']:.4f}, max_error "
                 f"{esc['max_error']:.3f}, n {esc['n']}; seconds {row['seconds']}\n  per sector: {sectors}",

@@ -28,7 +28,10 @@ its rays) restarts from the point most of its picks agree on (:func:`_robust_res
 :mod:`truceline.fuse._stack`); and at the end of each pass, and once more with the calibrated
 weather, small and weak events search again among the free picks and take those their
 uncertainty allows (:mod:`truceline.fuse._grow`). :data:`ROBUST_START` and :data:`GROW` switch
-them off (the tests check that the doublet needs them).
+them off (the tests check that the doublet needs them). Last, small events holding a foreign pick
+are split off with the free picks of its blast when two sources explain the picks significantly
+better than one, and small mixes of a doublet trade picks (:mod:`truceline.fuse._rival`,
+:data:`RIVALS`).
 
 Arrivals without a bearing still join events in step 3; they just do not seed them.
 
@@ -65,6 +68,7 @@ from truceline.fuse._locate import (
     weather_information,
 )
 from truceline.fuse._met import Weather
+from truceline.fuse._rival import exchange_picks, split_rivals
 from truceline.fuse._stack import SEED_RADIUS_M, robust_start
 from truceline.geo import metric_distance_m, to_lonlat, to_metric
 
@@ -95,6 +99,9 @@ PARALLEL_MIN_ARRIVALS = 200_000
 SPAN_MARGIN_S = 2 * MAX_TRAVEL_S
 GROW = True
 """Growth of small and weak events with free picks (:func:`truceline.fuse._grow.regrow`, ``grow``)."""
+RIVALS = True
+"""Rival hypotheses for small events: a foreign pick split off with the free picks of its blast
+(:func:`truceline.fuse._rival.split_rivals`)."""
 ROBUST_START = True
 """Robust restart of seeds whose first fit failed or dropped picks (:func:`_robust_restart`)."""
 ROBUST_MAX_PICKS = 8
@@ -614,6 +621,11 @@ def associate_serial(arr: Arrivals, weather: Weather) -> Association:
         sol2 = locate(picks, n, c2, we2, wn2, sol2.lon, sol2.lat, sol2.t0)
     if GROW:
         event_of, sol2, picks = _final_growth(arr, event_of, sol2, c2, we2, wn2)
+    if RIVALS:
+        event_of, sol2, picks, parent = _final_rivals(arr, event_of, sol2, c2, we2, wn2)
+        c2, we2, wn2 = np.r_[c2, c2[parent]], np.r_[we2, we2[parent]], np.r_[wn2, wn2[parent]]
+        weather_cov = np.concatenate([weather_cov, weather_cov[parent]])
+        n = len(sol2.lon)
     # The weather is known only so well: its remaining uncertainty widens every origin's ellipse.
     _, _, gain = weather_information(picks, sol2, c2, we2, wn2)
     sol2.cov = sol2.cov + np.einsum("kij,kjl,kml->kim", gain, weather_cov, gain)
@@ -673,6 +685,33 @@ def _final_growth(
         sol.used = used
     picks, _ = _picks_of(arr, event_of)
     return event_of, sol, picks
+
+
+def _final_rivals(
+    arr: Arrivals, event_of: IntArray, sol: Solutions, c: FloatArray, we: FloatArray, wn: FloatArray
+) -> tuple[IntArray, Solutions, Picks, IntArray]:
+    """Small events that a rival explains better are split (:func:`truceline.fuse._rival.split_rivals`),
+    and small events near in space and time that fit better with some of their picks exchanged
+    trade them (:func:`truceline.fuse._rival.exchange_picks`).
+
+    Returns the assignment, the solutions (rivals appended; ``used`` aligned with the picks), the
+    picks, and per appended event the event it was split from (its weather).
+    """
+    _, idx = _picks_of(arr, event_of)
+    used_by_arrival = np.zeros(len(arr), dtype=bool)
+    used_by_arrival[idx] = sol.used
+    held = np.where(used_by_arrival, event_of, -1)
+    new_held, sol, parent, _ = split_rivals(arr, held, sol, c, we, wn)
+    c_all, we_all, wn_all = np.r_[c, c[parent]], np.r_[we, we[parent]], np.r_[wn, wn[parent]]
+    new_held, sol, _ = exchange_picks(arr, new_held, sol, c_all, we_all, wn_all)
+    changed = new_held != held
+    if changed.any():
+        event_of = event_of.copy()
+        event_of[changed] = new_held[changed]
+        used_by_arrival[changed] = new_held[changed] >= 0
+    picks, idx = _picks_of(arr, event_of)
+    sol.used = used_by_arrival[idx]
+    return event_of, sol, picks, parent
 
 
 def _redo_bad_weather_hours(

@@ -374,11 +374,14 @@ def locate(
     reject: bool = True,
     active: BoolArray | None = None,
     retry: bool = True,
+    min_picks: int = 3,
 ) -> Solutions:
     """Locate every event from its picks (vectorised over events); see the module docstring.
 
     ``c`` (still-air sound speed) and ``wind_e``/``wind_n`` (m/s blowing toward) are per event;
     ``lon0``/``lat0`` the starting points; ``t00`` the starting origin times (estimated when None).
+    ``min_picks`` below 3 fits pairs of picks too (their bearings fix the point; used to test a
+    rival hypothesis, :mod:`truceline.fuse._rival`), never for an origin to publish.
     """
     ev = picks.event
     n = n_events
@@ -395,7 +398,7 @@ def locate(
         t0 = np.array(t00, dtype=np.float64)
     status = np.zeros(n, dtype=np.intp)
     counts = np.bincount(ev, weights=use.astype(float), minlength=n)
-    status[counts < 3] = TOO_FEW
+    status[counts < min_picks] = TOO_FEW
     rounds = MAX_DELETIONS + 1 if reject else 1
     all_picks = np.arange(len(ev))
     redo = np.ones(n, dtype=bool)
@@ -444,10 +447,10 @@ def locate(
     n_used = np.bincount(ev, weights=use.astype(float), minlength=n).astype(np.intp)
     rms = np.sqrt(np.bincount(ev, weights=np.where(use, res_t * res_t, 0.0), minlength=n) / np.maximum(n_used, 1))
     cov = np.full((n, 3, 3), np.nan)
-    posed = _well_posed(mat, c) & (n_used >= 3)
+    posed = _well_posed(mat, c) & (n_used >= min_picks)
     cov[posed] = np.linalg.inv(mat[posed])
     status[(status == OK) & ~posed] = COLLINEAR
-    status[(status == OK) & (n_used < 3)] = TOO_FEW
+    status[(status == OK) & (n_used < min_picks)] = TOO_FEW
     semi = np.sqrt(np.maximum(cov[:, 0, 0], 0) + np.maximum(cov[:, 1, 1], 0))
     status[(status == OK) & ~(semi < MAX_SEMI_MAJOR_M)] = COLLINEAR
     # A fit far worse than the stated errors allow is not one source (or not this model). Each pick
