@@ -161,6 +161,14 @@ def _pairs(
     return i[ok], f[ok], x[ok], y[ok]
 
 
+def _keep_better(best: Solutions, fit: Solutions) -> Solutions:
+    """``best`` with each event replaced by ``fit``'s where that one is located with a lower χ²."""
+    better = (fit.status == OK) & ((best.status != OK) | (fit.chi2 < best.chi2))
+    for name in _FIELDS:
+        getattr(best, name)[better] = getattr(fit, name)[better]
+    return best
+
+
 def rival_candidates(
     arr: Arrivals, held: IntArray, sol: Solutions, c: FloatArray, we: FloatArray, wn: FloatArray
 ) -> tuple[IntArray, IntArray, IntArray, IntArray]:
@@ -434,12 +442,7 @@ def _one_source(
     best: Solutions | None = None
     for lon0, lat0 in ((lon, lat), (rival.lon, rival.lat), (lon_g, lat_g)):
         fit = locate(picks, k, c, we, wn, lon0, lat0, reject=False, retry=False)
-        if best is None:
-            best = fit
-            continue
-        better = (fit.status == OK) & ((best.status != OK) | (fit.chi2 < best.chi2))
-        for name in _FIELDS:
-            getattr(best, name)[better] = getattr(fit, name)[better]
+        best = fit if best is None else _keep_better(best, fit)
     assert best is not None
     return best
 
@@ -638,12 +641,7 @@ def exchange_picks(
     best: Solutions | None = None
     for start in (owner, other):  # a swapped event may now be the other's blast
         fit = locate(picks, 2 * m, c[owner], we[owner], wn[owner], sol.lon[start], sol.lat[start], reject=False)
-        if best is None:
-            best = fit
-            continue
-        better = (fit.status == OK) & ((best.status != OK) | (fit.chi2 < best.chi2))
-        for name in _FIELDS:
-            getattr(best, name)[better] = getattr(fit, name)[better]
+        best = fit if best is None else _keep_better(best, fit)
     assert best is not None
     ok = (best.status == OK) & (best.chi2 <= chi2_isf(RIVAL_P, _dof(picks, 2 * m)))
     both = ok[0::2] & ok[1::2]
