@@ -264,6 +264,18 @@ def test_records_after_a_cursor_include_those_rewritten_since(store: Store) -> N
     ]  # fmt: skip
 
 
+def test_records_rewritten_out_of_order_keep_their_first_appearance(store: Store) -> None:
+    store.put_record(_incident("incident--a", 1))
+    store.put_record(_incident("incident--b", 1))
+    cursor = store.put_record(_incident("incident--c", 1)).seq
+    store.put_record(_incident("incident--b", 2))  # b rewritten before a: still after a in the order
+    store.put_record(_incident("incident--a", 2))
+    store.put_record(_incident("incident--a", 3))
+    got = list(store.records("incident", after_seq=cursor))
+    assert [(r.id, r.version) for r in got] == [("incident--a", 3), ("incident--b", 2)]
+    assert [r.id for r in store.records("incident", after_seq=10**9)] == []
+
+
 def _assessment(day: str, **escalation: object) -> Assessment:
     return Assessment(
         id=f"assessment:CL-07:{day}",

@@ -187,13 +187,13 @@ class MemoryStore:
         return None
 
     def records(self, type: str, *, after_seq: int = 0) -> Iterator[StoredRecord]:
-        seen: set[str] = set()
-        for stored in list(self._records):
-            if stored.type == type and stored.id not in seen and stored.seq > after_seq:
-                seen.add(stored.id)
-                latest = self.get_record(type, stored.id)
-                if latest is not None:
-                    yield latest
+        changed = {s.id for s in list(self._records) if s.type == type and s.seq > after_seq}
+        # In order of first appearance (the first version's seq), as the contract says — not of
+        # the first version after the cursor, which differs when records are rewritten out of order.
+        for rid in sorted(changed, key=lambda rid: self._versions[(type, rid)][0]):
+            latest = self.get_record(type, rid)
+            if latest is not None:
+                yield latest
 
     def record_history(self, type: str, id: str) -> list[StoredRecord]:
         return [self._records[s - 1] for s in self._versions.get((type, id), [])]

@@ -502,20 +502,22 @@ class PostgresStore:
 
     def observation_fields(self, query: ObservationQuery, fields: Sequence[str]) -> Iterator[tuple[Any, ...]]:
         where, params = self._where(query)
-        # The fields as one jsonb array (null where absent): the body parsed once in C, and one
-        # JSON value per row for psycopg to decode instead of one per field.
-        values = ", jsonb_build_array(" + ", ".join("b -> %s" for _ in fields) + ")" if fields else ""
-        sql = (
-            f"SELECT seq, participant, source, key, time, lon, lat{values} FROM ("
-            f"SELECT seq, participant, source, key, time, lon, lat, convert_from(body, 'UTF8')::jsonb AS b "
-            f"FROM observations{where}) AS o ORDER BY seq"
-        )
-        params = [*fields, *params]
+        # The body goes to the client and is parsed there (pydantic-core's JSON parser): parsing
+        # it in the server (``convert_from(body)::jsonb``) cost the database ~80 µs a row under a
+        # 3,000/s feed, on the cores ingest needs, against ~30 µs a row for read and parse here.
+        body = ", body" if fields else ""
+        sql = f"SELECT seq, participant, source, key, time, lon, lat{body} FROM observations{where} ORDER BY seq"
         if query.limit is not None:
             sql += " LIMIT %s"
             params.append(query.limit)
+        if not fields:
+            yield from (tuple(row) for row in self._stream_rows(sql, params, self._acting()))
+            return
+        from pydantic_core import from_json
+
         for row in self._stream_rows(sql, params, self._acting()):
-            yield (*row[:7], *row[7]) if fields else tuple(row)
+            doc = from_json(row[7])
+            yield (*row[:7], *(doc.get(f) for f in fields))
 
     def count_observations(self, query: ObservationQuery | None = None) -> int:
         where, params = self._where(query or ObservationQuery())
@@ -631,12 +633,18 @@ class PostgresStore:
                     (type, after_seq),
                 ).fetchall()
             else:
+                # The ids changed since the cursor (the (type, seq) index), then each one's latest
+                # and first version (the (type, id, version) index): the cost follows what changed,
+                # never every version of the type. The earlier form (a GROUP BY over every version,
+                # joined back) went quadratic under a generic plan made while the table was small —
+                # a follower's reads grew from 1 ms to 0.8 s in two minutes of a 3,000/s feed.
                 rows = conn.execute(
-                    f"SELECT {columns} FROM records r "
-                    "JOIN (SELECT id, min(seq) AS first, max(version) AS latest, max(seq) AS last FROM records "
-                    "WHERE type = %s GROUP BY id) l "
-                    "ON r.id = l.id AND r.version = l.latest WHERE r.type = %s AND l.last > %s ORDER BY l.first",
-                    (type, type, after_seq),
+                    f"SELECT {columns} FROM (SELECT DISTINCT id FROM records WHERE type = %(t)s AND seq > %(a)s) c "
+                    f"CROSS JOIN LATERAL (SELECT {_RECORD_COLUMNS} FROM records "
+                    "WHERE type = %(t)s AND id = c.id ORDER BY version DESC LIMIT 1) r "
+                    "CROSS JOIN LATERAL (SELECT seq AS first FROM records "
+                    "WHERE type = %(t)s AND id = c.id ORDER BY version LIMIT 1) f ORDER BY f.first",
+                    {"t": type, "a": after_seq},
                 ).fetchall()
         return (self._stored_record(row) for row in rows)
 

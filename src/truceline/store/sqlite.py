@@ -562,14 +562,17 @@ class SQLiteStore:
         return None if row is None else self._stored_record(row)
 
     def records(self, type: str, *, after_seq: int = 0) -> Iterator[StoredRecord]:
-        # The latest version of each id with a version after after_seq, ordered by first appearance.
+        # The latest version of each id with a version after after_seq, ordered by first appearance:
+        # the changed ids from the (type, seq) index, each one's latest and first version from the
+        # (type, id, version) one, so a follower's read costs what changed, not every version.
         sql = (
-            f"SELECT {', '.join('r.' + c for c in self._RECORD_COLUMNS.split(', '))} FROM records r "
-            "JOIN (SELECT id, MIN(seq) AS first, MAX(version) AS latest, MAX(seq) AS last FROM records "
-            "WHERE type = ? GROUP BY id) l "
-            "ON r.id = l.id AND r.version = l.latest WHERE r.type = ? AND l.last > ? ORDER BY l.first"
+            f"SELECT {', '.join('r.' + c for c in self._RECORD_COLUMNS.split(', '))} FROM "
+            "(SELECT c.id, (SELECT MAX(version) FROM records WHERE type = :t AND id = c.id) AS latest, "
+            "(SELECT MIN(seq) FROM records WHERE type = :t AND id = c.id) AS first "
+            "FROM (SELECT DISTINCT id FROM records WHERE type = :t AND seq > :a) c) l "
+            "JOIN records r ON r.type = :t AND r.id = l.id AND r.version = l.latest ORDER BY l.first"
         )
-        for row in self._reader().execute(sql, (type, type, after_seq)).fetchall():
+        for row in self._reader().execute(sql, {"t": type, "a": after_seq}).fetchall():
             yield self._stored_record(row)
 
     def record_history(self, type: str, id: str) -> list[StoredRecord]:

@@ -92,7 +92,7 @@ def fill_at_revision_1(url: str, key: LedgerKey) -> None:
 def check_upgraded(url: str, key: LedgerKey) -> None:
     store = PostgresStore(url, clock=FixedClock(NOW), key=key)
     try:
-        assert current_revision(url) == head_revision() == "0004"
+        assert current_revision(url) == head_revision() == "0005"
         # Back-filled from the bodies: every observation's and every record's markings, as columns.
         for body, tlp, originator, to, group in query(
             url, "SELECT body, tlp, originator, releasable_to, sharing_group FROM observations ORDER BY seq"
@@ -138,7 +138,7 @@ def url() -> Iterator[str]:
 def test_a_fresh_database_goes_to_head(url: str) -> None:
     assert current_revision(url) is None
     PostgresStore(url, key=LedgerKey.generate()).close()
-    assert current_revision(url) == head_revision() == "0004"
+    assert current_revision(url) == head_revision() == "0005"
     assert {"originator", "releasable_to"} <= columns(url, "observations")
     assert {"tlp", "originator", "releasable_to", "sharing_group"} <= columns(url, "records")
     assert query(
@@ -146,10 +146,10 @@ def test_a_fresh_database_goes_to_head(url: str) -> None:
         "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
         "WHERE relname IN ('observations', 'records') ORDER BY relname",
     ) == [("observations", True, True), ("records", True, True)]
-    # The pre-Alembic version table says 4, so a Truceline older than Alembic refuses the database.
-    assert query(url, "SELECT max(version) FROM truceline_schema") == [(4,)]
+    # The pre-Alembic version table says 5, so a Truceline older than Alembic refuses the database.
+    assert query(url, "SELECT max(version) FROM truceline_schema") == [(5,)]
     PostgresStore(url, key=LedgerKey.generate()).close()  # opening again changes nothing
-    assert query(url, "SELECT version_num FROM alembic_version") == [("0004",)]
+    assert query(url, "SELECT version_num FROM alembic_version") == [("0005",)]
 
 
 def test_a_database_at_revision_1_with_data_upgrades_to_head_with_markings_back_filled(url: str) -> None:
@@ -196,8 +196,8 @@ def test_stores_opening_a_fresh_database_together_upgrade_it_once(url: str) -> N
     for t in threads:
         t.join()
     assert errors == []
-    assert query(url, "SELECT version_num FROM alembic_version") == [("0004",)]
-    assert query(url, "SELECT version FROM truceline_schema ORDER BY version") == [(1,), (2,), (3,), (4,)]
+    assert query(url, "SELECT version_num FROM alembic_version") == [("0005",)]
+    assert query(url, "SELECT version FROM truceline_schema ORDER BY version") == [(1,), (2,), (3,), (4,), (5,)]
 
 
 def test_processes_opening_a_fresh_database_together_upgrade_it_once(url: str, tmp_path: Path) -> None:
@@ -213,5 +213,5 @@ def test_processes_opening_a_fresh_database_together_upgrade_it_once(url: str, t
     ]
     errors = [p.communicate()[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], errors
-    assert query(url, "SELECT version_num FROM alembic_version") == [("0004",)]
-    assert query(url, "SELECT version FROM truceline_schema ORDER BY version") == [(1,), (2,), (3,), (4,)]
+    assert query(url, "SELECT version_num FROM alembic_version") == [("0005",)]
+    assert query(url, "SELECT version FROM truceline_schema ORDER BY version") == [(1,), (2,), (3,), (4,), (5,)]
