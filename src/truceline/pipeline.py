@@ -306,6 +306,7 @@ def follow(
     # written when stages ran, and for passed-over windows at most every SKIP_RECORD_S (a write
     # per look, twenty a second, would cost more than the looks).
     position: int | None = None
+    written: int | None = None  # the position last written to the store's cursor
     recorded_at = began
     while not should_stop():
         round_began = clock()
@@ -316,7 +317,7 @@ def follow(
         )  # fmt: skip
         position = done.last_seq
         if done.stages or (record and done.new_observations):
-            recorded_at = clock()
+            recorded_at, written = clock(), position
         took = clock() - round_began
         if done.new_observations and not done.stages:  # news, none of it for these stages
             report.observations += done.new_observations
@@ -334,6 +335,12 @@ def follow(
             if pace > took:
                 sleep(pace - took)
             continue
+        if position is not None and written != position:
+            # The feed paused after windows passed over: write where the follower is now, not
+            # on a later window that may be long in coming (whoever watches the cursor — an
+            # operator, a load benchmark waiting for the pipeline to catch up — sees it done).
+            store.set_cursor(cursor_name(chosen), position)
+            recorded_at, written = clock(), position
         if idle_exit is not None and clock() - idle_since >= idle_exit:
             break
         sleep(interval)

@@ -242,3 +242,40 @@ def test_round_gate_runs_on_its_kinds_on_new_records_and_on_the_heartbeat() -> N
     assert not fuse(Counter({"claim": 3}))  # fuse reads no records and no claims
     everything = RoundGate(store, ("fuse", "attribute", "verify", "assess", "act"), clock=lambda: now[0])
     assert everything(picks_only) and everything(picks_only)  # fuse reads the picks
+
+
+def test_a_follower_that_passed_windows_over_writes_its_cursor_when_the_feed_pauses(
+    halves: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Windows with nothing for act move the follower in memory; once the feed pauses the cursor
+    is written, not only on a later window (a watcher waiting for the pipeline to catch up
+    otherwise waits for ever)."""
+    db = tmp_path / "paused.db"
+    _ingest(halves[0], db)
+    lines = halves[1].read_text().splitlines(keepends=True)
+    parts = [tmp_path / "a.ndjson", tmp_path / "b.ndjson"]
+    parts[0].write_text("".join(lines[: len(lines) // 2]))
+    parts[1].write_text("".join(lines[len(lines) // 2 :]))
+    store = SQLiteStore(db)
+    now = [0.0]
+    asked = [0]
+    seen: list[tuple[int, int]] = []
+
+    def should_stop() -> bool:
+        asked[0] += 1
+        if asked[0] in (2, 3):
+            _ingest(parts[asked[0] - 2], db)
+        if asked[0] == 5:  # after two windows and a look that found nothing
+            seen.append((store.get_cursor(cursor_name(["act"])), store.max_seq()))
+        return asked[0] >= 5
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    try:
+        report = follow(store, stages=["act"], should_stop=should_stop, clock=lambda: now[0], sleep=sleep)
+    finally:
+        store.close()
+    assert report.passed_over >= 1
+    cursor, top = seen[0]
+    assert cursor == top > 0
