@@ -294,6 +294,10 @@ def follow(
     runs: dict[str, StageRun] = {}
     if "fuse" in chosen:
         runs["fuse"] = FuseStream().run
+    if "attribute" in chosen:
+        from truceline.attribute.stage import AttributeFollower
+
+        runs["attribute"] = AttributeFollower(media_root).run
     if "act" in chosen:
         from truceline.act.run import ActFollower
 

@@ -23,7 +23,7 @@ reason it rests on.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -79,13 +79,55 @@ REACH_M: dict[str, float] = {
 DEFAULT_REACH_M = 30_000.0
 
 
+IndexRow = tuple[float, float, float, float, float, float, tuple[float, ...]]
+"""An incident's entry in the index: time (s), origin and best impact (lon, lat; NaN if none),
+reach (m) and P per party."""
+
+
+def index_row(inc: Incident, parties: Sequence[str]) -> IndexRow | None:
+    """The index's entry for ``inc``: ``None`` unless it is fire carrying its preferred attribution."""
+    if inc.kind != "fire":
+        return None
+    att = next((a for a in inc.attributions if a.id == inc.preferred_attribution_id), None)
+    if att is None:
+        return None
+    origin = inc.preferred_origin
+    impact = min(inc.impacts, key=lambda loc: loc.error.semi_major_m) if inc.impacts else None
+    when = origin.time if origin is not None else inc.start
+    nan = float("nan")
+    return (
+        when.timestamp(),
+        origin.location.lon if origin else nan,
+        origin.location.lat if origin else nan,
+        impact.lon if impact else nan,
+        impact.lat if impact else nan,
+        REACH_M.get(inc.weapon_class or "", DEFAULT_REACH_M),
+        tuple(float(att.probabilities.get(p, 0.0)) for p in parties),
+    )
+
+
+class _Fetched(Sequence[Incident]):
+    """Incidents by position, fetched when asked (a claim's few matches), not held in memory."""
+
+    def __init__(self, order: list[int], fetch: Callable[[int], Incident]) -> None:
+        self._order, self._fetch = order, fetch
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def]
+        if isinstance(i, slice):
+            return [self._fetch(k) for k in self._order[i]]
+        return self._fetch(self._order[i])
+
+
 @dataclass
 class IncidentIndex:
     """Located fire incidents as arrays: time (s), origin and best impact in theatre metres, P per party."""
 
     parties: tuple[str, ...]
     ids: list[str]
-    incidents: list[Incident]
+    incidents: Sequence[Incident]
     t: FloatArray
     ox: FloatArray
     oy: FloatArray
@@ -97,42 +139,36 @@ class IncidentIndex:
     @classmethod
     def build(cls, parties: Sequence[str], incidents: Sequence[Incident]) -> IncidentIndex:
         keep: list[Incident] = []
-        rows: list[tuple[float, float, float, float, float, float, list[float]]] = []
+        rows: list[tuple[str, IndexRow]] = []
         for inc in incidents:
-            if inc.kind != "fire":
-                continue
-            att = next((a for a in inc.attributions if a.id == inc.preferred_attribution_id), None)
-            if att is None:
-                continue
-            origin = inc.preferred_origin
-            impact = min(inc.impacts, key=lambda loc: loc.error.semi_major_m) if inc.impacts else None
-            when = origin.time if origin is not None else inc.start
-            nan = float("nan")
-            rows.append(
-                (
-                    when.timestamp(),
-                    origin.location.lon if origin else nan,
-                    origin.location.lat if origin else nan,
-                    impact.lon if impact else nan,
-                    impact.lat if impact else nan,
-                    REACH_M.get(inc.weapon_class or "", DEFAULT_REACH_M),
-                    [float(att.probabilities.get(p, 0.0)) for p in parties],
-                )
-            )
-            keep.append(inc)
+            row = index_row(inc, parties)
+            if row is not None:
+                rows.append((inc.id, row))
+                keep.append(inc)
+        return cls.from_rows(parties, rows, keep.__getitem__)
+
+    @classmethod
+    def from_rows(
+        cls, parties: Sequence[str], rows: Sequence[tuple[str, IndexRow]], fetch: Callable[[int], Incident]
+    ) -> IncidentIndex:
+        """The index of ``(id, row)`` entries (:func:`index_row`); ``fetch(k)`` gives the incident of
+        ``rows[k]`` when a claim's check names it (a following process keeps the rows, not the
+        incidents, and reads those few from the store)."""
         if rows:
-            t, olon, olat, ilon, ilat, reach = (np.array([r[i] for r in rows], dtype=np.float64) for i in range(6))
+            t, olon, olat, ilon, ilat, reach = (
+                np.array([r[i] for _, r in rows], dtype=np.float64) for i in range(6)
+            )
             ox, oy = to_metric(olon, olat)
             ix, iy = to_metric(ilon, ilat)
-            p = np.array([r[6] for r in rows], dtype=np.float64)
+            p = np.array([r[6] for _, r in rows], dtype=np.float64).reshape(len(rows), len(parties))
         else:
             t = ox = oy = ix = iy = reach = np.zeros(0)
             p = np.zeros((0, len(parties)))
         order = np.argsort(t, kind="stable")
         return cls(
             tuple(parties),
-            [keep[i].id for i in order],
-            [keep[i] for i in order],
+            [rows[i][0] for i in order],
+            _Fetched([int(i) for i in order], fetch),
             t[order],
             np.asarray(ox, np.float64)[order],
             np.asarray(oy, np.float64)[order],

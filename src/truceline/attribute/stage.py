@@ -25,7 +25,15 @@ from truceline.attribute.attribution import (
     attribution_id,
     with_attribution,
 )
-from truceline.attribute.claims import ClaimCheck, ClaimChecker, IncidentIndex, claim_label, staging_finding_id
+from truceline.attribute.claims import (
+    ClaimCheck,
+    ClaimChecker,
+    IncidentIndex,
+    IndexRow,
+    claim_label,
+    index_row,
+    staging_finding_id,
+)
 from truceline.attribute.coverage import SensorActivity
 from truceline.attribute.media import MediaCorpus, check_media, read_media
 from truceline.attribute.sides import SideAreas
@@ -33,7 +41,7 @@ from truceline.geo import to_lonlat
 from truceline.model import Claim, Incident, PatrolReport, Record
 from truceline.store import ObservationQuery, Store
 
-__all__ = ["attribute_store", "check_claims", "run"]
+__all__ = ["AttributeFollower", "IncidentRows", "attribute_store", "check_claims", "run"]
 
 
 @lru_cache(maxsize=4)
@@ -49,6 +57,48 @@ def _put(store: Store, records: Sequence[Record]) -> None:
 
 def _incidents(store: Store) -> list[Incident]:
     return [s.record for s in store.records("incident") if isinstance(s.record, Incident)]
+
+
+class IncidentRows:
+    """The claim index's rows of every attributed fire incident, kept by a following process:
+    each index build reads only the incident records written since the last (by the records
+    log's size) instead of parsing every incident ever stored — a claim's check otherwise cost a
+    full read of the incidents, growing with the store. The rows are a few numbers per incident;
+    the incidents a check names are read back from the store by id."""
+
+    def __init__(self) -> None:
+        self.size = -1
+        self.rows: dict[str, IndexRow] = {}
+        self.parties: tuple[str, ...] = ()
+
+    def index(self, store: Store, parties: Sequence[str]) -> IncidentIndex:
+        parties = tuple(parties)
+        head = store.tree_head("records")
+        size = head.tree_size if head is not None else -1
+        if size < 0 or self.size < 0 or parties != self.parties:  # first, no log, or other parties: all
+            self.rows = {}
+            changed = store.records("incident")
+        else:
+            changed = store.records("incident", after_seq=self.size) if size != self.size else iter(())
+        for stored in changed:
+            if isinstance(stored.record, Incident):
+                row = index_row(stored.record, parties)
+                if row is None:
+                    self.rows.pop(stored.id, None)
+                else:
+                    # A new version keeps its id's place (first appearance, as a full read gives):
+                    # the index sorts by time and breaks ties by this order. (One dropped and
+                    # re-added — attribution lost, then back — goes last; only a tie could tell.)
+                    self.rows[stored.id] = row
+        self.size, self.parties = size, parties
+        entries = list(self.rows.items())
+
+        def fetch(k: int) -> Incident:
+            found = store.get_record("incident", entries[k][0])
+            assert found is not None and isinstance(found.record, Incident), entries[k][0]
+            return found.record
+
+        return IncidentIndex.from_rows(parties, entries, fetch)
 
 
 def _patrol_reports(store: Store, incidents: Sequence[Incident]) -> dict[tuple[str, str, str], PatrolReport]:
@@ -158,6 +208,7 @@ def check_claims(
     media_root: Path | None = None,
     checker: ClaimChecker | None = None,
     now: datetime | None = None,
+    incidents: IncidentRows | None = None,
 ) -> tuple[list[ClaimCheck], int]:
     """Judge the claims up to ``upto_seq`` not yet judged whose evidence window has closed by
     ``now`` (the clock by default); store one ``no_staging`` finding each. Returns the checks
@@ -187,7 +238,11 @@ def check_claims(
         # Media of the claims before the cursor make the corpus that reuse is checked against.
         for _, old in _claims(store, 0, cursor):
             _learn_media(old, corpus, media_root)
-        index = IncidentIndex.build(tuple(p.id for p in agreement.parties), _incidents(store))
+        parties = tuple(p.id for p in agreement.parties)
+        if incidents is not None:
+            index = incidents.index(store, parties)
+        else:
+            index = IncidentIndex.build(parties, _incidents(store))
         # Which arrays were working around the claimed time, near the claimed place, gives the
         # claim's coverage: the store aggregates the picks per array where they lie (one row per
         # array, not one per pick), so a claim costs about the same on a quiet night as under
@@ -223,6 +278,7 @@ def run(
     media_root: Path | None = None,
     model: AttributionModel | None = None,
     full: bool = False,
+    incidents: IncidentRows | None = None,
 ) -> dict[str, int]:
     """The stage: attribute incidents, then check the claims that arrived in (after_seq, upto_seq].
 
@@ -232,7 +288,7 @@ def run(
     """
     updated = attribute_store(store, agreement, model=model, full=full)
     root = media_root if media_root is not None else default_media_root(store)
-    checks, waiting = check_claims(store, agreement, upto_seq=upto_seq, media_root=root)
+    checks, waiting = check_claims(store, agreement, upto_seq=upto_seq, media_root=root, incidents=incidents)
     return {
         "attributed": len(updated),
         "claims": len(checks),
@@ -242,3 +298,16 @@ def run(
         "claims_unverifiable": sum(c.verdict == "unverifiable" for c in checks),
         "claims_waiting": waiting,
     }
+
+
+class AttributeFollower:
+    """:func:`run` for a following process (``process --follow``): the claim index's rows kept
+    between rounds (:class:`IncidentRows`)."""
+
+    def __init__(self, media_root: Path | None = None) -> None:
+        self.media_root = media_root
+        self.incidents = IncidentRows()
+
+    def run(self, store: Store, agreement: Agreement, *, after_seq: int, upto_seq: int) -> dict[str, int]:
+        return run(store, agreement, after_seq=after_seq, upto_seq=upto_seq, media_root=self.media_root,
+                   incidents=self.incidents)  # fmt: skip

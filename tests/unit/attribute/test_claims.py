@@ -229,3 +229,37 @@ def test_an_ambiguous_name_gets_the_benefit_of_the_doubt(agreement: Agreement) -
     assert result.verdict == "corroborated"
     assert result.place is not None and (result.place.lon, result.place.lat) == target
     assert "place_chosen" in {e.kind for e in result.evidence}
+
+
+def test_a_followers_incident_rows_give_the_index_a_full_read_gives(agreement: Agreement) -> None:
+    """IncidentRows (kept between a follower's rounds) against IncidentIndex.build over every stored
+    incident: new incidents, rewritten ones (moved, attribution changed) and one that lost its
+    attribution, over several rounds."""
+    from truceline.attribute.stage import IncidentRows, _incidents
+    from truceline.store import MemoryStore
+
+    areas = SideAreas.from_agreement(agreement)
+    store = MemoryStore()
+    rows = IncidentRows()
+
+    def attributed(incs: list[Incident]) -> list[Incident]:
+        atts = attribute_incidents([IncidentEvidence(i) for i in incs], areas)
+        return [with_attribution(i, a) for i, a in zip(incs, atts, strict=True) if a is not None]
+
+    def same(a: IncidentIndex, b: IncidentIndex) -> None:
+        assert a.ids == b.ids
+        for name in ("t", "ox", "oy", "ix", "iy", "reach", "p"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+        assert [i.id for i in a.incidents] == [i.id for i in b.incidents]
+        assert list(a.incidents) == list(b.incidents)
+
+    gun = across(agreement, *DONETSK, -9_000)
+    first = attributed([incident(n, gun, T + timedelta(minutes=n)) for n in range(6)])
+    store.put_records(first)
+    same(rows.index(store, areas.parties), IncidentIndex.build(areas.parties, _incidents(store)))
+    moved = attributed([incident(2, across(agreement, *DONETSK, 7_000), T + timedelta(minutes=30))])
+    later = attributed([incident(n, gun, T + timedelta(minutes=n)) for n in range(6, 9)])
+    store.put_records([*moved, *later, first[4].model_copy(update={"preferred_attribution_id": None})])
+    same(rows.index(store, areas.parties), IncidentIndex.build(areas.parties, _incidents(store)))
+    assert "inc-4" not in rows.index(store, areas.parties).ids  # lost its attribution: out
+    same(rows.index(store, areas.parties), IncidentIndex.build(areas.parties, _incidents(store)))  # no change
