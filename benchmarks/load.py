@@ -194,11 +194,11 @@ class Sampler:
         t = time.monotonic() - self._began
         self.samples.append((t, {k: sum(rss_mb(p) for p in v) for k, v in self.pids.items()}))
 
-    def figures(self, key: str, prefix: str = "rss") -> dict[str, float]:
+    def figures(self, key: str, prefix: str = "rss", warm_up: float = WARM_UP_S) -> dict[str, float]:
         pts = [(t, s[key]) for t, s in self.samples]
         if not pts:
             return {}
-        warm = [(t, v) for t, v in pts if t >= WARM_UP_S] or pts[-1:]
+        warm = [(t, v) for t, v in pts if t >= warm_up] or pts[-1:]
         slope = 0.0
         if len(warm) >= 2:
             mt = sum(t for t, _ in warm) / len(warm)
@@ -323,6 +323,14 @@ def alerts_after(
     began = time.monotonic()
     wait_processed(database, args.drain_max)
     figures = {"pipeline_catch_up_s": round(time.monotonic() - began, 1), **sampler.figures("pipeline", "pipeline_rss")}
+    # Fuse's follower fills its memory with the last KEEP_S of picks by design; the slope once that
+    # window is full (a minute's margin) is the one that tells a leak.
+    from truceline.fuse._stream import KEEP_S
+
+    late = [t for t, _ in sampler.samples if t >= KEEP_S + 60.0]
+    steady = sampler.figures("pipeline", "steady", warm_up=KEEP_S + 60.0) if len(late) >= 2 else {}
+    figures["pipeline_rss_steady_from_s"] = KEEP_S + 60.0
+    figures["pipeline_rss_steady_slope_mb_per_min"] = steady.get("steady_slope_mb_per_min")
     figures.update(alert_figures(database, scene))
     print(f"  pipeline:\n{follow_tail(work, 1)}", flush=True)
     return figures
@@ -609,7 +617,9 @@ def main() -> int:
             f"p99 {result.get('alert_p99_ms')} ms (stored → alert p50 {result.get('stored_to_alert_p50_ms')} ms, "
             f"p99 {result.get('stored_to_alert_p99_ms')} ms); "
             f"sensor → incident p50 {result.get('incident_p50_ms')} ms, p99 {result.get('incident_p99_ms')} ms; "
-            f"pipeline memory slope {result.get('pipeline_rss_slope_mb_per_min')} MB/min"
+            f"pipeline memory slope {result.get('pipeline_rss_slope_mb_per_min')} MB/min "
+            f"(from {result.get('pipeline_rss_steady_from_s')} s, fuse's window full: "
+            f"{result.get('pipeline_rss_steady_slope_mb_per_min')} MB/min)"
         )
     print(json.dumps(result))
     if args.json_out:

@@ -211,6 +211,12 @@ def _alerts(data: dict[str, Any]) -> list[Row]:
             else ""
         )
         + f"; pipeline rss slope {_n(data.get('pipeline_rss_slope_mb_per_min', 0))} MB/min"
+        + (
+            f" ({_n(data['pipeline_rss_steady_slope_mb_per_min'])} MB/min once fuse's "
+            f"{_n(data.get('pipeline_rss_steady_from_s', 0))}-s window is full)"
+            if isinstance(data.get("pipeline_rss_steady_slope_mb_per_min"), int | float)
+            else ""
+        )
     )
     ok = (
         isinstance(p99, int | float)
