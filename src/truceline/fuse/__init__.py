@@ -5,6 +5,9 @@ the pieces are usable alone: :class:`Weather` (sound speed and wind from met rep
 :func:`locate` (vectorised Gauss–Newton TDOA + bearings with the Fisher covariance) and its plain
 twin :func:`locate_reference`, :func:`associate` (back-projection seeds, predict and match);
 :class:`FuseStream` is ``run`` for a following process (recent arrivals kept in memory).
+Radar tracks and observers' patrol reports join the acoustic incidents they match; tracks no
+located origin confirms and observers' fixes make incidents of their own (``_radar_only``,
+``_observers``, ``_solo``).
 The modules are private; this list is the public surface.
 """
 

@@ -20,7 +20,9 @@ from truceline.agreement import Agreement
 from truceline.fuse._associate import MAX_TRAVEL_S, Arrivals, Association, associate
 from truceline.fuse._locate import OK, REASONS
 from truceline.fuse._met import Weather
+from truceline.fuse._observers import REASON_PENDING, PatrolPoints, fusable, fuse_points, join_patrols
 from truceline.fuse._radar import RadarTracks, fold_radar
+from truceline.fuse._radar_only import radar_only
 from truceline.fuse._records import (
     incident_id,
     make_incident,
@@ -28,13 +30,26 @@ from truceline.fuse._records import (
     merge_markings,
     now_utc,
 )
+from truceline.fuse._solo import observation_ref, observer_incidents, radar_only_incidents
 from truceline.geo import geodesic_distance_m
-from truceline.model import AcousticArrival, Incident, Markings, MetObservation, ObservationRef, RadarTrack, Record
+from truceline.model import (
+    AcousticArrival,
+    Incident,
+    Markings,
+    MetObservation,
+    ObservationRef,
+    PatrolReport,
+    RadarTrack,
+    Record,
+)
 from truceline.store import ObservationQuery, Store
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 CONTEXT_S = 2 * MAX_TRAVEL_S
 MET_MARGIN = timedelta(hours=6)
+MAX_PERIOD_S = 86_400.0
+"""The longest period a patrol report may cover (the model's limit): reports that began this
+long before a window may still describe its explosions."""
 
 
 def _seconds(t: datetime) -> float:
@@ -143,6 +158,32 @@ def _weather(store: Store, t_min: float, t_max: float) -> Weather:
     return Weather.from_reports(t, lon, lat, temp, speed, frm)
 
 
+def _reports(
+    store: Store, window_radar: Sequence[RadarTrack], t_min: float, t_max: float
+) -> tuple[list[PatrolReport], list[RadarTrack]]:
+    """The patrol reports whose period may overlap [t_min, t_max], and the radar tracks of the
+    window plus those stored earlier that fired in it (read by time, not by seq: a track that
+    reached the store a round before its blast's picks still folds into the blast's incident,
+    and a following process reads the same as a whole run)."""
+    start = EPOCH + timedelta(seconds=t_min)
+    end = EPOCH + timedelta(seconds=t_max)
+    patrols = []
+    query = ObservationQuery(kinds=("patrol_report",), start=start - timedelta(seconds=MAX_PERIOD_S), end=end)
+    for stored in store.observations(query):
+        o = stored.observation
+        if isinstance(o, PatrolReport) and _seconds(o.time) + o.duration_s + o.time_error_s >= t_min - CONTEXT_S:
+            patrols.append(o)
+    radar = list(window_radar)
+    seen = {r.dedup_key for r in radar}
+    query = ObservationQuery(kinds=("radar_track",), start=start - timedelta(seconds=CONTEXT_S), end=end)
+    for stored in store.observations(query):
+        o = stored.observation
+        if isinstance(o, RadarTrack) and o.dedup_key not in seen:
+            seen.add(o.dedup_key)
+            radar.append(o)
+    return patrols, radar
+
+
 def _put(store: Store, records: Sequence[Record]) -> None:
     # One transaction per batch keeps a day's incidents from holding the writer for long.
     for k in range(0, len(records), 20_000):
@@ -193,13 +234,41 @@ def _changed(store: Store, records: Sequence[Record]) -> list[Record]:
     return out
 
 
+def _radar_impacts(
+    radar: Sequence[RadarTrack], fold: dict[int, tuple[list[int], float, float, list[list[float]]]]
+) -> dict[int, tuple[float, float, NDArray[np.float64]]]:
+    """Per radar-confirmed event, the first of its tracks' predicted impacts (incoming patrol reports
+    are compared with it: it is the only impact estimate the stage has)."""
+    out: dict[int, tuple[float, float, NDArray[np.float64]]] = {}
+    for e, (tracks, _, _, _) in fold.items():
+        for k in tracks:
+            impact = radar[k].impact
+            if impact is not None:
+                out[e] = (impact.lon, impact.lat, np.asarray(impact.error.covariance(), dtype=np.float64))
+                break
+    return out
+
+
 def build_incidents(
-    loaded: _Loaded, assoc: Association, agreement: Agreement, created: datetime, *, standard_atmosphere: bool = False
+    loaded: _Loaded,
+    assoc: Association,
+    agreement: Agreement,
+    created: datetime,
+    *,
+    standard_atmosphere: bool = False,
+    patrols: Sequence[PatrolReport] = (),
+    radar: Sequence[RadarTrack] | None = None,
 ) -> tuple[list[Incident], dict[str, int]]:
-    """Incident records for the located events that hold at least one new arrival."""
+    """Incident records for the events that hold at least one new arrival; with them the radar
+    tracks and patrol reports that join them, and the incidents of radar tracks and observers'
+    reports that join no acoustic event.
+
+    ``radar`` defaults to the loaded window's tracks; ``patrols`` are the reports whose period
+    may overlap the arrivals (:func:`locate_and_write` reads them by time)."""
     arr = loaded.arrivals
     sol = assoc.solutions
     ev = assoc.event_of
+    tracks_in = list(loaded.radar if radar is None else radar)
     idx = np.flatnonzero(ev >= 0)
     order = idx[np.lexsort((arr.time_s[idx], ev[idx]))]
     e_sorted = ev[order]
@@ -208,9 +277,18 @@ def build_incidents(
     has_new = np.zeros(assoc.n_events, dtype=bool)
     has_new[ev[idx[loaded.new[idx]]]] = True
     sectors = agreement.sector_of(sol.lon, sol.lat) if assoc.n_events else np.zeros(0, dtype=str)
-    radar_fold = fold_radar(RadarTracks.from_records(loaded.radar, EPOCH), sol)
+    tracks = RadarTracks.from_records(tracks_in, EPOCH)
+    radar_fold = fold_radar(tracks, sol)
+    folded = {k for members, _, _, _ in radar_fold.values() for k in members}
+    rest, radar_counts = radar_only(tracks, folded, assoc, arr)
+    joined = {r.event: r for r in rest if r.event >= 0}
+    pts = PatrolPoints.from_records(patrols, EPOCH)
+    # Events that fired from the first pick to MAX_TRAVEL_S before the last have all their picks here.
+    complete = (float(arr.time_s.min()), float(arr.time_s.max()) - MAX_TRAVEL_S) if len(arr) else (0.0, -1.0)
+    links = join_patrols(pts, sol, _radar_impacts(tracks_in, radar_fold), complete)
+    patrol_of = links.by_event()
     out: list[Incident] = []
-    counts = {"incidents": 0, "located": 0, "not_located": 0, "radar_fused": 0}
+    counts = {"incidents": 0, "located": 0, "not_located": 0, "radar_fused": 0, "patrol_linked": 0, "patrol_fused": 0}
     for s0, s1 in zip(starts.tolist(), ends.tolist(), strict=True):
         members = order[s0:s1]
         e = int(e_sorted[s0])
@@ -226,6 +304,11 @@ def build_incidents(
         origins = []
         preferred = None
         note = ""
+        reports = patrol_of.get(e, [])
+        for k in reports:
+            refs.append(observation_ref(pts.records[k]))
+            marks.append(pts.records[k].markings)
+        counts["patrol_linked"] += len(reports)
         if sol.status[e] == OK and t0 is not None:
             cov = sol.cov[e]
             origin = make_origin(
@@ -245,32 +328,63 @@ def build_incidents(
             origins.append(origin)
             preferred = origin.id
             counts["located"] += 1
+            best: tuple[float, float, list[list[float]]] = (
+                origin.location.lon,
+                origin.location.lat,
+                cov[:2, :2].tolist(),
+            )
+            n_fused = len(members)
+            parts = []
             fused = radar_fold.get(e)
             if fused is not None:
-                tracks, lon, lat, fcov = fused
-                for k in tracks:
-                    track = loaded.radar[k]
-                    refs.append(ObservationRef(participant=track.participant, source=track.source, key=track.key))
-                    marks.append(track.markings)
+                track_idx, lon, lat, fcov = fused
+                for k in track_idx:
+                    refs.append(observation_ref(tracks_in[k]))
+                    marks.append(tracks_in[k].markings)
+                best = (lon, lat, fcov)
+                n_fused += len(track_idx)
+                parts.append("radar")
+                counts["radar_fused"] += 1
+            # Observers' points: independent of the arrays and the radar, kilometres wide.
+            points = [(float(pts.lon[k]), float(pts.lat[k]), pts.cov[k]) for k in reports if fusable(pts, links, k)]
+            if points:
+                best = fuse_points(best[0], best[1], best[2], points)
+                n_fused += len(points)
+                parts.append("observer")
+                counts["patrol_fused"] += 1
+            if parts:
                 fo = make_origin(
                     iid,
                     "fused",
-                    lon,
-                    lat,
-                    fcov,
+                    best[0],
+                    best[1],
+                    best[2],
                     t0,
                     origin.time_error_s,
-                    len(members) + len(tracks),
+                    n_fused,
                     None,
                     created,
-                    note="acoustic and radar origins combined in information form",
+                    note=f"acoustic and {' and '.join(parts)} origins combined in information form",
                 )
                 origins.append(fo)
                 preferred = fo.id
-                counts["radar_fused"] += 1
         else:
             counts["not_located"] += 1
             note = REASONS.get(int(sol.status[e]), "not locatable")
+            r = joined.get(e)
+            if r is not None:
+                # The arrays heard it but could not fix it; a radar track predicts every pick.
+                for k in r.tracks:
+                    refs.append(observation_ref(tracks_in[k]))
+                    marks.append(tracks_in[k].markings)
+                ro = make_origin(
+                    iid, "radar", r.lon, r.lat, r.cov, EPOCH + timedelta(seconds=r.time_s), 0.5, len(r.tracks), None,
+                    created, note=f"radar origin; the acoustic picks agree with it ({note})",
+                )  # fmt: skip
+                origins.append(ro)
+                preferred = ro.id
+                note = ""
+                counts["radar_fused"] += 1
         start = t0 if t0 is not None and t0 <= t_first else t_first
         out.append(
             make_incident(
@@ -286,6 +400,14 @@ def build_incidents(
                 note=note,
             )
         )
+    out.extend(radar_only_incidents(loaded, tracks_in, [r for r in rest if r.event < 0], agreement, created, EPOCH))
+    out.extend(observer_incidents(pts, links, agreement, created, EPOCH))
+    counts.update(radar_counts)
+    counts["radar_new_picks"] = sum(int(loaded.new[r.picks].sum()) for r in rest if r.event < 0 and r.picks)
+    counts["patrol_reports"] = len(pts)
+    counts["patrol_ambiguous"] = int(links.ambiguous.sum())
+    counts["patrol_pending"] = sum(1 for r in links.reason if r == REASON_PENDING)
+    counts["observer_only"] = len(links.fixes)
     counts["incidents"] = len(out)
     return out, counts
 
@@ -321,11 +443,15 @@ def locate_and_write(
     if again is not None:
         loaded = again
         assoc = associate(loaded.arrivals, weather)
-    incidents, counts = build_incidents(loaded, assoc, agreement, now_utc(), standard_atmosphere=weather.standard)
+    patrols, radar = _reports(store, loaded.radar, lo, hi)
+    incidents, counts = build_incidents(
+        loaded, assoc, agreement, now_utc(), standard_atmosphere=weather.standard, patrols=patrols, radar=radar
+    )
     # A first run over an empty store has nothing to compare with (a day: 70,000 look-ups saved).
     written: Sequence[Record] = _changed(store, incidents) if after_seq > 0 else incidents
     counts["unchanged"] = len(incidents) - len(written)
     _put(store, written)
     counts["arrivals"] = int(loaded.new.sum())
-    counts["unassociated"] = int(((assoc.event_of < 0) & loaded.new).sum())
+    # Free picks a radar-only incident cites are associated, with the radar's shot.
+    counts["unassociated"] = int(((assoc.event_of < 0) & loaded.new).sum()) - counts.pop("radar_new_picks", 0)
     return counts
