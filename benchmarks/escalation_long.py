@@ -176,7 +176,8 @@ def one_seed(args: argparse.Namespace, seed: int, root: Path) -> dict[str, Any]:
             shutil.rmtree(run_dir)
         _, times["simulate"] = _run(
             ["simulate", "--out", str(run_dir), "--scenario", args.scenario, "--days", str(args.days),
-             "--seed", str(seed), "--scale", str(args.scale), "--quiet"]
+             "--seed", str(seed), "--scale", str(args.scale), "--quiet",
+             *(["--firing-positions-in-sector"] if args.in_sector else [])]
         )  # fmt: skip
         _, times["ingest"] = _run(["ingest", str(run_dir / "observations.ndjson"), "--db", str(db)])
         (run_dir / "observations.ndjson").unlink()  # stored now; the bulk of the run's disk
@@ -207,6 +208,11 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=None, help="keep the runs here (default: a temporary directory)")
     ap.add_argument("--reuse", action="store_true", help="rerun only assess on the stores already in --workdir")
     ap.add_argument("--name", default="escalation_long", help="the results file: benchmarks/results/NAME.json")
+    ap.add_argument(
+        "--in-sector",
+        action="store_true",
+        help="simulate with every firing position inside its own sector (simulate --firing-positions-in-sector)",
+    )
     args = ap.parse_args()
     if args.reuse and args.workdir is None:
         ap.error("--reuse needs --workdir")
@@ -250,6 +256,7 @@ def main() -> None:
             "ratio": round(max(errors) / TARGET, 3),
             "met": max(errors) <= TARGET,
             "reused_stores": bool(args.reuse),
+            "firing_positions_in_sector": bool(args.in_sector),
         },
     )
 

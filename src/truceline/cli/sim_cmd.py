@@ -32,6 +32,14 @@ def simulate(
     ] = None,
     plot: Annotated[Path | None, typer.Option(help="Also draw the run to this PNG (a map of a day and plots).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
+    firing_positions_in_sector: Annotated[
+        bool,
+        typer.Option(
+            "--firing-positions-in-sector",
+            help="Keep every firing position inside its own sector as the agreement defines it "
+            "(the long escalation benchmark uses it; see docs/assess.md).",
+        ),
+    ] = False,
 ) -> None:
     """Simulate a scenario on the real contact line, writing the reports and their ground truth.
 
@@ -44,6 +52,8 @@ def simulate(
     from truceline.sim import simulate as run
 
     overrides: dict[str, object] = {"days": days, "seed": seed, "scale": scale}
+    if firing_positions_in_sector:
+        overrides["firing_positions_in_sector"] = True
     if start is not None:
         try:
             overrides["start"] = date.fromisoformat(start)

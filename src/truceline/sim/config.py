@@ -90,6 +90,9 @@ class ScenarioConfig:
 
     sector_heat: dict[str, float] = field(default_factory=lambda: dict(SECTOR_HEAT))
     write_media: bool = True
+    # Each firing position inside its own sector as the agreement defines it (sim/world.py). Off by
+    # default until the other stages' single-run test thresholds are moved to the worlds it makes.
+    firing_positions_in_sector: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.days <= 400:

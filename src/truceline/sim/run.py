@@ -71,7 +71,7 @@ def simulate(
     ag = agreement or default_agreement()
     seed = cfg.seed
     frame = build_frame(ag)
-    world = build_world(ag, cfg, frame, _rng(seed, "world"))
+    world = build_world(ag, cfg, frame, _rng(seed, "world"), firing_positions_in_sector=cfg.firing_positions_in_sector)
     shots = simulate_fire(world, _rng(seed, "fire"))
     shots, plans = plan_staging(world, shots, _rng(seed, "staging"))
     shots = shots.finish()

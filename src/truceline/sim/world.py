@@ -4,6 +4,10 @@ Objects on the ground (batteries, firing positions, vehicle groups, depots, hosp
 air defence) are rows of an :class:`Objects` table, one row per object and stretch of time it
 stands still, so a unit that moves toward the line during the build-up is two rows. Sensors
 query the table by time and place; the truth lists every row with its violation, if any.
+
+With ``firing_positions_in_sector=True`` firing positions stand in their own sector as the
+agreement defines it (``Agreement.sector_of``, the nearest stretch of line), so the sector the truth
+gives a shot is the one the monitors give it (not yet the default: docs/assess.md).
 """
 
 from __future__ import annotations
@@ -70,6 +74,16 @@ IMAGERY_CLASS = {
     "air_defence": "air_defence",
 }
 LOGISTICS = ("fuel_depot", "ammunition_depot", "field_hospital", "bridging_equipment")
+
+
+# Placing objects behind the line: draws per call before giving up (the last draw stands), and for
+# firing positions (``in_sector``) how far the second half of the draws moves them toward the line
+# (x0.85 per draw) and how far inside their sector they must be.
+PLACE_ATTEMPTS = 30
+IN_SECTOR_SHRINK = 0.85
+IN_SECTOR_MARGIN_M = 500.0
+FALLBACK_OFFSETS_M = (500.0, 1000.0, 2000.0, 4000.0)
+_MARGIN_DIRS = np.array([(np.cos(a), np.sin(a)) for a in np.arange(8) * np.pi / 4])
 
 
 @dataclass
@@ -165,7 +179,21 @@ class World:
         return out
 
 
-def build_world(ag: Agreement, cfg: ScenarioConfig, frame: Frame, rng: np.random.Generator) -> World:
+def build_world(
+    ag: Agreement,
+    cfg: ScenarioConfig,
+    frame: Frame,
+    rng: np.random.Generator,
+    *,
+    firing_positions_in_sector: bool = False,
+) -> World:
+    """The world of ``cfg``: objects on the ground, storage removals, jamming and weather.
+
+    ``firing_positions_in_sector``: redraw each firing position that is not in its own sector (as
+    ``Agreement.sector_of`` defines it) inside it, from a child stream of ``rng``, so everything
+    else is the same world for the seed. Off by default until the other stages' tests are moved to
+    the new realisations it makes (docs/assess.md, "branching ratio through the pipeline").
+    """
     horizon = cfg.days * 24.0
     ids = frame.sector_ids
     if cfg.buildup_sector and cfg.buildup_sector not in ids:
@@ -179,13 +207,29 @@ def build_world(ag: Agreement, cfg: ScenarioConfig, frame: Frame, rng: np.random
     attacker = PARTIES.index(cfg.attacker)
     objects = Objects()
     limit = {c: ag.withdrawal_distance_m(c) for c in FIRE_CLASSES}
+    close_in: dict[tuple[int, int], tuple[FloatArray, FloatArray]] = {}  # (sector, side) -> _close_in
 
     def place(
-        sector: int, side: int, offset_m: FloatArray, min_m: FloatArray | None = None, max_m: FloatArray | None = None
+        sector: int,
+        side: int,
+        offset_m: FloatArray,
+        min_m: FloatArray | None = None,
+        max_m: FloatArray | None = None,
+        *,
+        in_sector: bool = False,
+        gen: np.random.Generator | None = None,
     ) -> tuple[FloatArray, FloatArray]:
         """Points ``offset_m`` behind the sector's line on ``side``, redrawn until they are on that side
         and their true distance to the line is within [min_m, max_m] (default ±30 % of the offset):
-        an offset along a wiggly line's normal can land closer to another bend of it."""
+        an offset along a wiggly line's normal can land closer to another bend of it.
+
+        ``in_sector=True`` (firing positions) also requires each point to be in the sector as the
+        agreement defines it (:meth:`Agreement.sector_of`, the nearest stretch of line), with
+        :data:`IN_SECTOR_MARGIN_M` to spare, and never borrows a neighbour's stretch of line; see
+        :func:`_close_in` for a sector where nothing fits. ``gen``: the random stream to draw from
+        (default: the world's).
+        """
+        draws = rng if gen is None else gen
         offset_m = np.asarray(offset_m, dtype=np.float64)
         lo = 0.7 * offset_m if min_m is None else np.asarray(min_m, dtype=np.float64)
         hi = 1.3 * offset_m if max_m is None else np.asarray(max_m, dtype=np.float64)
@@ -193,20 +237,29 @@ def build_world(ag: Agreement, cfg: ScenarioConfig, frame: Frame, rng: np.random
         out_x, out_y = np.zeros(len(offset_m)), np.zeros(len(offset_m))
         todo = np.arange(len(offset_m))
         anywhere = np.flatnonzero(np.isin(frame.sector, fire_sectors))
-        for attempt in range(30):
+        own = frame.samples(ids[sector])
+        for attempt in range(PLACE_ATTEMPTS):
+            late = attempt >= PLACE_ATTEMPTS // 2
+            # Closer to the line after half the attempts: only for in-sector points (1 the first
+            # half, then 0.85, 0.72, ... down to 0.09 of the offset and of its band).
+            shrink = IN_SECTOR_SHRINK ** (attempt - PLACE_ATTEMPTS // 2 + 1) if in_sector and late else 1.0
             # A sector too shallow for the posture (a pocket, a bend near the border) holds its
-            # heavy weapons behind the neighbouring stretch of line instead.
-            pool = frame.samples(ids[sector]) if attempt < 15 else anywhere
-            i = frame.draw(rng, pool, side, offset_m[todo])
-            off = np.minimum(offset_m[todo], frame.depth[side, i] * 0.95)
-            x, y = frame.place(i, side, off, rng.normal(0, 300, len(todo)))
+            # heavy weapons behind the neighbouring stretch of line instead -- except firing
+            # positions (``in_sector``), which it holds closer to its own line.
+            pool = anywhere if late and not in_sector else own
+            want = offset_m[todo] * shrink
+            i = frame.draw(draws, pool, side, want)
+            off = np.minimum(want, frame.depth[side, i] * 0.95)
+            x, y = frame.place(i, side, off, draws.normal(0, 300, len(todo)))
             lon, lat = to_lonlat(x, y)
-            if frame.sector_kinds[sector] == "approach_axis" and attempt < 15:
+            if frame.sector_kinds[sector] == "approach_axis" and pool is own:
                 # Beyond a border the reference is the border itself, not the far-away contact line.
                 d = shapely.distance(ag.sectors[sector].geometry_metric, shapely.points(x, y))
             else:
                 d = ag.distance_to_line_m(lon, lat)
-            ok = (ag.side_of(lon, lat) == label) & (d >= lo[todo]) & (d <= hi[todo])
+            ok = (ag.side_of(lon, lat) == label) & (d >= lo[todo] * shrink) & (d <= hi[todo] * shrink)
+            if in_sector:
+                ok &= _in_sector(ag, x, y, ids[sector])
             # The last draw stands where nothing fits (a shallow pocket); its true distance decides
             # whether it is a violation, so the truth stays exact either way.
             out_x[todo] = x
@@ -214,6 +267,12 @@ def build_world(ag: Agreement, cfg: ScenarioConfig, frame: Frame, rng: np.random
             todo = todo[~ok]
             if not len(todo):
                 break
+        if in_sector and len(todo):
+            if (sector, side) not in close_in:
+                close_in[(sector, side)] = _close_in(ag, frame, own, side, label, ids[sector])
+            cx, cy = close_in[(sector, side)]
+            pick = draws.integers(0, len(cx), len(todo))
+            out_x[todo], out_y[todo] = cx[pick], cy[pick]
         return out_x, out_y
 
     def clause_for(cls: str, dist: float) -> str | None:
@@ -234,14 +293,29 @@ def build_world(ag: Agreement, cfg: ScenarioConfig, frame: Frame, rng: np.random
             objects.add(**r)
         return out
 
-    # Firing positions: hidden, close to the line, the origin of nearly all fire.
+    # Firing positions: hidden, close to the line, the origin of nearly all fire. With
+    # ``firing_positions_in_sector`` each stands in its own sector as the agreement defines it (the
+    # nearest stretch of line, ``in_sector``): a sector's fire is one Hawkes process in the truth,
+    # and every monitor -- and fuse -- puts a shot in the sector nearest its origin, so a position
+    # nearer a neighbour's line (a heavy weapon 30-75 km behind a curving line, or one a shallow
+    # sector holds behind the neighbouring stretch) gives that sector fire it never answered and
+    # takes it from its own (docs/assess.md, "branching ratio through the pipeline").
     fp_index: dict[tuple[int, int, str], list[int]] = {}
+    # A child stream for the redraws: spawning draws nothing from the world's own.
+    fp_rng = rng.spawn(1)[0] if firing_positions_in_sector else None
     n_fp = 0
     for sector in fire_sectors:
         for side in (0, 1):
             for cls, n in FIRING_POSITIONS.items():
                 lo, hi = FIRE_OFFSET_KM[cls]
-                x, y = place(int(sector), side, rng.uniform(lo, hi, n) * 1000.0)
+                offset = rng.uniform(lo, hi, n) * 1000.0
+                x, y = place(int(sector), side, offset)
+                if fp_rng is not None:
+                    # Drawn as before, so the rest of the world (drawn after) is the same for the
+                    # seed; those not in their sector are redrawn in it from a stream of their own.
+                    moved = ~_in_sector(ag, x, y, ids[int(sector)])
+                    if moved.any():
+                        x[moved], y[moved] = place(int(sector), side, offset[moved], in_sector=True, gen=fp_rng)
                 rows = [
                     {
                         "id": f"FP{n_fp + k:04d}",
@@ -348,6 +422,42 @@ def build_world(ag: Agreement, cfg: ScenarioConfig, frame: Frame, rng: np.random
         "wind_from": (250.0 + rng.normal(0, 60.0, cfg.days)) % 360.0,
     }
     return World(ag, cfg, frame, fire_sectors, objects, fp_index, removals, jamming, weather, buildup, attacker)
+
+
+def _in_sector(ag: Agreement, x: FloatArray, y: FloatArray, sector_id: str) -> NDArray[np.bool_]:
+    """Whether each point, and the eight points :data:`IN_SECTOR_MARGIN_M` around it, are in ``sector_id``.
+
+    The sector is the agreement's (:meth:`Agreement.sector_of`: the nearest stretch of line), the
+    one every monitor -- and fuse -- gives a shot from there. The margin keeps the scatter of the
+    shots around a position (150 m) from crossing into the neighbour's sector.
+    """
+    px = np.concatenate([x[None, :], x[None, :] + IN_SECTOR_MARGIN_M * _MARGIN_DIRS[:, :1]])
+    py = np.concatenate([y[None, :], y[None, :] + IN_SECTOR_MARGIN_M * _MARGIN_DIRS[:, 1:]])
+    lon, lat = to_lonlat(px.ravel(), py.ravel())
+    return np.asarray((ag.sector_of(lon, lat) == sector_id).reshape(px.shape).all(axis=0))
+
+
+def _close_in(
+    ag: Agreement, frame: Frame, own: IntArray, side: int, label: str, sector_id: str
+) -> tuple[FloatArray, FloatArray]:
+    """Where a sector's firing positions stand when every draw failed: close behind its own line.
+
+    Each of the sector's samples is tried at :data:`FALLBACK_OFFSETS_M` behind the line on
+    ``side``; the deepest offset that is on that side's ground and in the sector (with its margin)
+    wins. The places of the samples that have one, or -- only if the sector has no ground on that
+    side at all -- the samples themselves on the line (still the sector's; their true distance
+    decides any violation).
+    """
+    ok_any = np.zeros(len(own), dtype=bool)
+    bx, by = frame.x[own].copy(), frame.y[own].copy()
+    for off in FALLBACK_OFFSETS_M:  # shallow to deep: a deeper offset that fits replaces a shallower one
+        x, y = frame.place(own, side, np.minimum(off, frame.depth[side, own] * 0.95))
+        lon, lat = to_lonlat(x, y)
+        ok = (frame.depth[side, own] > 0) & (ag.side_of(lon, lat) == label) & _in_sector(ag, x, y, sector_id)
+        bx, by = np.where(ok, x, bx), np.where(ok, y, by)
+        ok_any |= ok
+    keep = np.flatnonzero(ok_any) if ok_any.any() else np.arange(len(own))
+    return bx[keep], by[keep]
 
 
 def _storage_removals(ag: Agreement, cfg: ScenarioConfig, rng: np.random.Generator, attacker: int) -> list[Removal]:
