@@ -438,6 +438,10 @@ def run_nats(args: argparse.Namespace, database: str, work: Path) -> tuple[dict[
             {"workers": [w.pid for w in workers], "nats": [nats_proc.pid], **pipeline_pids(follow)}, args.sample
         )
 
+        from truceline.agreement import default_agreement
+
+        known = frozenset(default_agreement().participant_ids())
+
         async def main() -> float:
             nc = await nats.connect(url, connect_timeout=5)
             try:
@@ -445,7 +449,9 @@ def run_nats(args: argparse.Namespace, database: str, work: Path) -> tuple[dict[
                 await ensure_stream(js, DEFAULT_STREAM, DEFAULT_PREFIX)
 
                 async def send(k: int, first: int, when: float) -> None:
-                    checks = ContextChecks(frozenset(PARTICIPANTS), datetime.now(UTC))
+                    # The agreement's participants, as the API and the workers check them (a staged
+                    # claim accuses RUS, which sends no report here but is a party).
+                    checks = ContextChecks(known, datetime.now(UTC))
                     group: list[tuple[tuple[str, str, str], bytes]] = []
                     for j, raw in enumerate(batch_reports(args, scene, k, first, when)):
                         item = parse_ndjson_line("load", first + j, raw)  # validated at the edge
