@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -147,17 +149,20 @@ def demo(
     for suffix in (".key", ".key.pub"):  # the copy is checked against the original's key
         shutil.copy2(Path(f"{db}{suffix}"), Path(f"{tampered}{suffix}"))  # copy2 keeps mode 0600
     victim = _flip_a_byte(tampered)
-    check = SQLiteStore(tampered)
-    try:
-        result = check.verify_ledger()
-    finally:
-        check.close()
-    first = result.reports["observations"].first_error if result.reports else None
-    console.print(
-        f"flipped one byte inside report #{victim}; ledger verify: "
-        + ("[red]FAILED[/] — " + str(first) if not result.ok else "[yellow]passed (unexpected)[/]"),
-        soft_wrap=True,
-    )
+    if victim is None:
+        console.print("[yellow]no stored report has a latitude to flip in place: the tamper check is skipped[/]")
+    else:
+        check = SQLiteStore(tampered)
+        try:
+            result = check.verify_ledger()
+        finally:
+            check.close()
+        first = result.reports["observations"].first_error if result.reports else None
+        console.print(
+            f"flipped one byte inside report #{victim}; ledger verify: "
+            + ("[red]FAILED[/] — " + str(first) if not result.ok else "[yellow]passed (unexpected)[/]"),
+            soft_wrap=True,
+        )
 
     console.rule("[bold]8. Score against the ground truth (truceline evaluate)")
     console.print(summary)
@@ -244,15 +249,45 @@ def _per_sector(ag, store) -> Table:  # type: ignore[no-untyped-def]
     return table
 
 
-def _flip_a_byte(db: Path) -> int:
-    """Flip one bit inside a stored report's JSON in the database file; return its seq."""
-    with sqlite3.connect(db) as conn:
+def _flip_a_byte(db: Path) -> int | None:
+    """Flip one bit inside a stored report's JSON in the database file; return its seq.
+
+    The last digit of the report's latitude: the record still parses, but no longer matches its
+    leaf. The report is the first weapon sighting, or, in a run without one, the first stored
+    report that has a latitude and lies in one piece, once, in the file. None (the file
+    untouched) if no report does."""
+    with closing(sqlite3.connect(db)) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        seq, body = conn.execute("SELECT seq, body FROM observations WHERE kind = 'weapon_sighting' LIMIT 1").fetchone()
-    data = bytearray(db.read_bytes())
-    at = data.find(bytes(body))
-    # The last digit of the latitude: the record still parses, but no longer matches its leaf.
-    target = at + bytes(body).find(b',"lon":') - 1
+        data = bytearray(db.read_bytes())
+        found = None
+        for query in (
+            "SELECT seq, body FROM observations WHERE kind = 'weapon_sighting' ORDER BY seq",
+            "SELECT seq, body FROM observations WHERE kind != 'weapon_sighting' ORDER BY seq",
+        ):
+            for seq, body in conn.execute(query):
+                target = _latitude_digit(data, bytes(body))
+                if target is not None:
+                    found = (int(seq), target)
+                    break
+            if found is not None:
+                break
+    if found is None:
+        return None
+    seq, target = found
     data[target] ^= 0x01
     db.write_bytes(bytes(data))
-    return int(seq)
+    return seq
+
+
+_LATITUDE = re.compile(rb'"lat"\s*:\s*-?[0-9]+(?:\.[0-9]+)?')
+
+
+def _latitude_digit(data: bytes | bytearray, body: bytes) -> int | None:
+    """Where in ``data`` the last digit of ``body``'s latitude is, if ``body`` lies there whole and once."""
+    m = _LATITUDE.search(body)
+    if m is None:
+        return None
+    at = data.find(body)
+    if at < 0 or data.find(body, at + 1) >= 0:
+        return None
+    return at + m.end() - 1

@@ -15,7 +15,10 @@ the same incidents (tests/unit/fuse/test_stream.py holds them to it).
 
 What it remembers: every arrival with ``seq`` up to the last window that fired in
 ``[lo, hi)``, plus every arrival it read as new since (whatever its time). After each round
-the memory drops what fired more than :data:`KEEP_S` before the round's median arrival time.
+the memory drops what fired more than :data:`KEEP_S` before the round's median arrival time
+(or before the latest such time yet, if that is later). A round whose context does not meet
+``[lo, hi)`` (a replayed hour, picks stored long after they fired) reads it whole from the
+store, and ``[lo, hi)`` stays the later of the two: the gap between them is not memory's.
 A window that does not continue the last one (another process moved the cursor, a round
 failed and is run again) starts the memory afresh.
 """
@@ -182,6 +185,28 @@ class FuseStream:
         got = got.take(~np.isin(got.seq, self.window.seq))
         self.window = self.window.joined(got)
 
+    def _read_context(self, store: Store, start: float, end: float, after_seq: int) -> None:
+        """Make memory hold every arrival with seq <= after_seq fired in [start, end).
+
+        Memory vouches for one span, [lo, hi): the store is read for the part of [start, end)
+        outside it. The span grows to the union only where the two meet; a window apart from
+        it (a replayed hour, a batch of picks stored long after they fired) reads its whole
+        context, and memory keeps vouching for the later span alone: the rows it holds in the
+        gap between them are not all the store holds there (what fired there and was stored
+        before the memory's window was never read, or was trimmed)."""
+        if self.lo == float("inf"):  # memory vouches for nothing (the first round, or afresh)
+            self._context(store, start, end, after_seq)
+            self.lo, self.hi = start, end
+        elif end < self.lo:  # all before the span: the span stays (the rows read go at the trim)
+            self._context(store, start, end, after_seq)
+        elif start > self.hi:  # all after it, past a gap: the window's own span is the later one
+            self._context(store, start, end, after_seq)
+            self.lo, self.hi = start, end
+        else:
+            self._context(store, start, min(end, self.lo), after_seq)
+            self._context(store, max(start, self.hi), end, after_seq)
+            self.lo, self.hi = min(self.lo, start), max(self.hi, end)
+
     # --- one round ------------------------------------------------------------------------
     def run(self, store: Store, agreement: Agreement, *, after_seq: int, upto_seq: int) -> dict[str, int]:
         """Associate and locate the arrivals with seq in (after_seq, upto_seq]; write incidents."""
@@ -199,17 +224,14 @@ class FuseStream:
             t_min, t_max = float(new.time.min()), float(new.time.max())
             start, end = t_min - CONTEXT_S, t_max + CONTEXT_S
             if after_seq > 0:  # a first run over a store has no context, as run() has none
-                if self.lo == float("inf"):
-                    self._context(store, start, end, after_seq)
-                else:
-                    self._context(store, start, min(end, self.lo), after_seq)
-                    self._context(store, max(start, self.hi), end, after_seq)
-                self.lo, self.hi = min(self.lo, start), max(self.hi, end)
+                self._read_context(store, start, end, after_seq)
             loaded = self._loaded(new, start, end, radar)
         else:
             loaded = self._loaded(new, 0.0, 0.0, radar)
         counts = self._locate(store, agreement, loaded, after_seq)
         self.window = self.window.joined(new)
+        if after_seq == 0:  # memory now holds every arrival stored up to upto_seq, whenever it fired
+            self.lo, self.hi = float("-inf"), float("inf")
         if len(new):
             self._trim(float(np.median(new.time)) - KEEP_S)
         self.last_seq = upto_seq
@@ -243,6 +265,7 @@ class FuseStream:
                 return loaded
             return None
 
+        far = far & ~_extremes(arr, far)
         near = _take_loaded(loaded, np.flatnonzero(~far))
         counts = locate_and_write(store, agreement, near, after_seq=after_seq, span=span, recheck=recheck)
         if not redone[0]:
@@ -290,9 +313,9 @@ class FuseStream:
         )
 
     def _trim(self, before: float) -> None:
-        """Forget what fired before ``before`` (never moving back: a late round does not refill)."""
-        if before <= self.trim_before:
-            return
+        """Forget what fired before ``before``, never moving back: a late round's picks and the
+        context read for them go again, and memory does not grow while the rounds are early."""
+        before = max(before, self.trim_before)
         self.trim_before = before
         keep = self.window.time >= before
         if not keep.all():
@@ -328,6 +351,29 @@ def _far_rows(arr: Arrivals) -> tuple[NDArray[np.bool_], cKDTree]:
     far_sensor = nearest > REACH_M
     far_sensor[seeding_sensors] = False
     return far_sensor[arr.sensor], tree
+
+
+def _extremes(arr: Arrivals, far: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """The far rows that set the window's first or last time or its largest timing error.
+
+    The association and the incidents read these of the whole window, not only of the picks
+    that join: the tolerances scale with the largest timing error, a radar track waits unless
+    the window holds every pick it could explain (its first and last time), and an event is
+    complete for the patrol reports between them. Leaving out a far row that sets one would
+    change them; kept (at most three), it joins nothing, as the rest would not."""
+    keep = np.zeros(len(arr), dtype=bool)
+    near = ~far
+    if not near.any() or not far.any():
+        return keep
+    rows = np.flatnonzero(far)
+    t, sigma = arr.time_s[rows], arr.sigma_s[rows]
+    if t.min() < arr.time_s[near].min():
+        keep[rows[np.argmin(t)]] = True
+    if t.max() > arr.time_s[near].max():
+        keep[rows[np.argmax(t)]] = True
+    if sigma.max() > arr.sigma_s[near].max():
+        keep[rows[np.argmax(sigma)]] = True
+    return keep
 
 
 def _take_loaded(loaded: _Loaded, idx: NDArray[np.intp]) -> _Loaded:

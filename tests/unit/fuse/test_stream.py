@@ -21,11 +21,18 @@ NOW = datetime.now(UTC)
 AG = default_agreement()
 
 
+IN_SECTOR = pytest.mark.parametrize("reports", [False, True], ids=["default", "in_sector"], indirect=True)
+"""The test also on the realisation with firing positions in their own sector (the simulator's
+``firing_positions_in_sector``): its round 19 of the late and out-of-order windows once found
+memory vouching for picks it had trimmed, and its far picks once set the window's first time."""
+
+
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+def reports(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """A small simulated day's reports (acoustic arrivals, radar, met, the rest), in arrival order."""
+    in_sector = bool(getattr(request, "param", False))
     out = tmp_path_factory.mktemp("sim")
-    run_simulation(scenario("default", days=1, scale=0.004, seed=5), out)
+    run_simulation(scenario("default", days=1, scale=0.004, seed=5, firing_positions_in_sector=in_sector), out)
     return (out / "observations.ndjson").read_text().splitlines(keepends=True)
 
 
@@ -80,6 +87,7 @@ def test_rounds_in_arrival_order_write_what_run_writes(reports: list[str], tmp_p
     assert counts[-1]["stream_memory"] < len(times)
 
 
+@IN_SECTOR
 def test_late_and_out_of_order_windows_read_their_context_from_the_store(reports: list[str], tmp_path: Path) -> None:
     # The second half of the day arrives first, then the first half: every round of the second
     # part lies before what memory holds, and must fetch its context from the store.
@@ -125,6 +133,7 @@ def _far_noise(reports: list[str]) -> list[str]:
     return lines
 
 
+@IN_SECTOR
 def test_far_sensors_without_bearings_are_left_out_and_change_nothing(reports: list[str], tmp_path: Path) -> None:
     noise = _far_noise(reports)
     mixed: list[str] = []
