@@ -99,22 +99,30 @@ def fold_radar(tracks: RadarTracks, sol: Solutions) -> dict[int, tuple[list[int]
                 continue
         out.setdefault(int(cand[j]), ([], 0.0, 0.0, []))[0].append(k)
     for e, (members, _, _, _) in list(out.items()):
-        a_inf = np.linalg.inv(sol.cov[e, :2, :2])
-        info = a_inf.copy()
-        vec = np.zeros(2)
-        used: set[int] = set()
-        for k in members:
-            if int(tracks.measurement[k]) in used:
-                continue  # a relay: the same measurement again
-            used.add(int(tracks.measurement[k]))
-            az, _, d = GEOD.inv(sol.lon[e], sol.lat[e], tracks.lon[k], tracks.lat[k])
-            r = np.array([d * math.sin(math.radians(az)), d * math.cos(math.radians(az))])
-            r_inf = np.linalg.inv(tracks.cov[k])
-            info += r_inf
-            vec += r_inf @ r
-        cov = np.linalg.inv(info)
-        shift = cov @ vec
-        dist = float(np.hypot(shift[0], shift[1]))
-        lon, lat, _ = GEOD.fwd(sol.lon[e], sol.lat[e], math.degrees(math.atan2(shift[0], shift[1])), dist)
-        out[e] = (members, float(lon), float(lat), cov.tolist())
+        lon, lat, cov = fuse_tracks(tracks, members, float(sol.lon[e]), float(sol.lat[e]),
+                                    np.linalg.inv(sol.cov[e, :2, :2]))  # fmt: skip
+        out[e] = (members, lon, lat, cov)
     return out
+
+
+def fuse_tracks(
+    tracks: RadarTracks, members: list[int], lon0: float, lat0: float, prior_info: NDArray[np.float64]
+) -> tuple[float, float, list[list[float]]]:
+    """The members' origins fused in information form about (lon0, lat0), whose own estimate
+    carries ``prior_info`` (zeros: none); relays of one measurement counted once."""
+    info = np.array(prior_info, dtype=np.float64)
+    vec = np.zeros(2)
+    used: set[int] = set()
+    for k in members:
+        if int(tracks.measurement[k]) in used:
+            continue  # a relay: the same measurement again
+        used.add(int(tracks.measurement[k]))
+        az, _, d = GEOD.inv(lon0, lat0, tracks.lon[k], tracks.lat[k])
+        r = np.array([d * math.sin(math.radians(az)), d * math.cos(math.radians(az))])
+        r_inf = np.linalg.inv(tracks.cov[k])
+        info += r_inf
+        vec += r_inf @ r
+    cov = np.linalg.inv(info)
+    shift = cov @ vec
+    lon, lat, _ = GEOD.fwd(lon0, lat0, math.degrees(math.atan2(shift[0], shift[1])), float(np.hypot(*shift)))
+    return float(lon), float(lat), cov.tolist()

@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 
 from truceline.fuse._associate import MAX_TRAVEL_S, Arrivals, Association
 from truceline.fuse._locate import GEOD, OK
-from truceline.fuse._radar import GATE_CHI2, TIME_GATE_S, WIDE_S, RadarTracks
+from truceline.fuse._radar import GATE_CHI2, TIME_GATE_S, WIDE_S, RadarTracks, fuse_tracks
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -59,24 +59,7 @@ class RadarOnly:
 def _fuse(tracks: RadarTracks, members: list[int]) -> tuple[float, float, list[list[float]]]:
     """The members' origins in information form about the first (relays counted once)."""
     k0 = members[0]
-    info = np.zeros((2, 2))
-    vec = np.zeros(2)
-    used: set[int] = set()
-    for k in members:
-        if int(tracks.measurement[k]) in used:
-            continue
-        used.add(int(tracks.measurement[k]))
-        az, _, d = GEOD.inv(tracks.lon[k0], tracks.lat[k0], tracks.lon[k], tracks.lat[k])
-        r = np.array([d * math.sin(math.radians(az)), d * math.cos(math.radians(az))])
-        r_inf = np.linalg.inv(tracks.cov[k])
-        info += r_inf
-        vec += r_inf @ r
-    cov = np.linalg.inv(info)
-    shift = cov @ vec
-    lon, lat, _ = GEOD.fwd(
-        tracks.lon[k0], tracks.lat[k0], math.degrees(math.atan2(shift[0], shift[1])), float(np.hypot(*shift))
-    )
-    return float(lon), float(lat), cov.tolist()
+    return fuse_tracks(tracks, members, float(tracks.lon[k0]), float(tracks.lat[k0]), np.zeros((2, 2)))
 
 
 def _offset(
