@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from truceline.fuse._locate import GEOD, OK, Solutions
 from truceline.model import RadarTrack
@@ -106,7 +106,7 @@ def fold_radar(tracks: RadarTracks, sol: Solutions) -> dict[int, tuple[list[int]
 
 
 def fuse_tracks(
-    tracks: RadarTracks, members: list[int], lon0: float, lat0: float, prior_info: NDArray[np.float64]
+    tracks: RadarTracks, members: list[int], lon0: float, lat0: float, prior_info: ArrayLike
 ) -> tuple[float, float, list[list[float]]]:
     """The members' origins fused in information form about (lon0, lat0), whose own estimate
     carries ``prior_info`` (zeros: none); relays of one measurement counted once."""
