@@ -116,6 +116,53 @@ def test_source_activity_agrees_with_its_reference(store: Store) -> None:
     assert store.source_activity(ObservationQuery(kinds=("claim",))) == []
 
 
+def test_source_hours_agree_with_their_reference(store: Store) -> None:
+    """The hourly per-source summary (kept at ingest on PostgreSQL) equals the reference over the
+    stored reports: across batches, re-sent duplicates (not counted twice), a batch replayed row
+    by row, reports a microsecond either side of an hour, a source that moves, and the box."""
+    from truceline.store._common import source_hours_of
+
+    base = NOW - timedelta(hours=6)
+    edge = base.replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
+
+    def report(i: int, kind: str = "acoustic_arrival", at: object = None) -> PreparedObservation:
+        participant, source = ("USA", "GBR")[i % 2], f"array-{i % 5}"
+        when = base + timedelta(minutes=7 * i) if at is None else at
+        where = {"lat": 48.0 + (i % 5) / 10 + (0.05 if i >= 40 else 0.0), "lon": 37.5 + (i % 5) / 10}
+        return prepared(
+            i, kind, participant=participant, source=source, time=when.isoformat().replace("+00:00", "Z"),  # type: ignore[attr-defined]
+            markings={"tlp": "green", "originator": participant},
+            location={**observation_dict(i)["location"], **where},
+        )  # fmt: skip
+
+    first = [report(i, "acoustic_arrival" if i % 4 else "radar_track") for i in range(60)]
+    store.add_observations(first[:30][::-1])  # ledger order differs from time order
+    store.add_observations(first[20:])  # ten re-sent: duplicates, replayed row by row
+    store.add_observations([report(100, at=edge - timedelta(microseconds=1)), report(101, at=edge)])
+    store.add_observations(first[40:45])  # a batch of nothing but duplicates
+    everything = list(store.observations())
+    assert len(everything) == 62
+
+    windows = [
+        (base, base + timedelta(hours=8), None),
+        (base + timedelta(minutes=90), base + timedelta(minutes=150), None),  # parts of two hours
+        (edge - timedelta(minutes=1), edge - timedelta(seconds=1), None),  # the hour before the edge only
+        (edge, edge + timedelta(seconds=1), None),  # the hour after it only
+        (base, base + timedelta(hours=8), (37.45, 47.9, 37.75, 48.25)),
+        (base + timedelta(hours=3), base + timedelta(hours=3), None),  # empty window
+    ]
+    for start, end, box in windows:
+        for kind in ("acoustic_arrival", "radar_track"):
+            got = store.source_hours(kind, start, end, box)
+            assert got == source_hours_of(everything, kind, start, end, box), (kind, start, end, box)
+    whole = store.source_hours("acoustic_arrival", base, base + timedelta(hours=8))
+    assert sum(a.count for a in whole) == sum(1 for s in everything if s.observation.kind == "acoustic_arrival")
+    before = store.source_hours("acoustic_arrival", edge - timedelta(minutes=1), edge - timedelta(seconds=1))
+    assert any(a.last == edge - timedelta(microseconds=1) for a in before)
+    assert all(a.last < edge for a in before)
+    assert store.source_hours("claim", base, base + timedelta(hours=8)) == []
+
+
 def test_kind_counts_agree_with_their_reference(store: Store) -> None:
     from truceline.store._common import kind_counts_of
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -112,6 +113,49 @@ def kind_counts_of(stored: Iterable[StoredObservation], after_seq: int, upto_seq
             kind = str(s.observation.kind)  # type: ignore[attr-defined]
             out[kind] = out.get(kind, 0) + 1
     return out
+
+
+HOUR_S = 3600.0
+
+
+def hour_of(epoch_s: float) -> int:
+    """The UTC hour (hours since the epoch) a report's time falls in, computed the same way by
+    every store (one IEEE division, then the floor) so the stores agree at an hour's edge."""
+    return math.floor(epoch_s / HOUR_S)
+
+
+def hours_overlapping(start: datetime, end: datetime) -> tuple[int, int]:
+    """The hours ``[lo, hi)`` that overlap the window ``[start, end)`` (empty when ``end <= start``)."""
+    lo = hour_of(start.timestamp())
+    hi = math.ceil(end.timestamp() / HOUR_S) if end > start else lo
+    return lo, max(hi, lo)
+
+
+def source_hours_of(
+    stored: Iterable[StoredObservation],
+    kind: str,
+    start: datetime,
+    end: datetime,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> list[SourceActivity]:
+    """Reference :meth:`Store.source_hours` over observations in ``seq`` order: the sources'
+    reports of ``kind`` in the whole hours overlapping ``[start, end)``, aggregated as
+    :func:`source_activity_of` does, then kept if the first one's place lies in ``bbox``."""
+    lo, hi = hours_overlapping(start, end)
+    inside = [
+        s
+        for s in stored
+        if s.observation.kind == kind and lo <= hour_of(s.observation.time.timestamp()) < hi  # type: ignore[attr-defined]
+    ]
+    return [a for a in source_activity_of(inside) if in_bbox(a.lon, a.lat, bbox)]
+
+
+def in_bbox(lon: float, lat: float, bbox: tuple[float, float, float, float] | None) -> bool:
+    """Whether (lon, lat) lies in ``bbox`` (min_lon, min_lat, max_lon, max_lat; edges included)."""
+    if bbox is None:
+        return True
+    min_lon, min_lat, max_lon, max_lat = bbox
+    return min_lon <= lon <= max_lon and min_lat <= lat <= max_lat
 
 
 def source_activity_of(stored: Iterable[StoredObservation]) -> list[SourceActivity]:

@@ -154,6 +154,19 @@ class Store(Protocol):
         ignored), ordered by participant and source; computed where the rows are."""
         ...
 
+    def source_hours(
+        self, kind: str, start: datetime, end: datetime, bbox: tuple[float, float, float, float] | None = None
+    ) -> list[SourceActivity]:
+        """Per (participant, source), its reports of ``kind`` in the whole UTC hours that overlap
+        ``[start, end)``, aggregated as :meth:`source_activity` does (place of the first in ledger
+        order, first and last time, count), kept if that place lies in ``bbox``; ordered by
+        participant and source. The window is widened to whole hours so that a server can answer
+        from an hourly summary it keeps as reports arrive, at a cost that does not grow with the
+        reports of the window: "which arrays were working around then?" asked once per claim
+        while a busy feed is being stored. Under :meth:`reading_as` (PostgreSQL) it counts only
+        the reports the reader may read."""
+        ...
+
     def max_seq(self) -> int: ...
 
     def observation_fields(self, query: ObservationQuery, fields: Sequence[str]) -> Iterator[tuple[Any, ...]]:

@@ -28,6 +28,7 @@ from truceline.store._common import (
     same_report,
     serialise,
     source_activity_of,
+    source_hours_of,
 )
 from truceline.store._ledgerlog import LedgerLog
 from truceline.store.base import (
@@ -146,6 +147,11 @@ class MemoryStore:
 
     def source_activity(self, query: ObservationQuery) -> list[SourceActivity]:
         return source_activity_of(self.observations(replace(query, limit=None)))
+
+    def source_hours(
+        self, kind: str, start: datetime, end: datetime, bbox: tuple[float, float, float, float] | None = None
+    ) -> list[SourceActivity]:
+        return source_hours_of(self.observations(), kind, start, end, bbox)
 
     # --- derived records ------------------------------------------------------------------
     def put_record(self, record: Record, *, type: str | None = None) -> StoredRecord:

@@ -54,7 +54,10 @@ from truceline.store._checks import (
     stray_node,
 )
 from truceline.store._common import (
+    HOUR_S,
     from_epoch,
+    hours_overlapping,
+    in_bbox,
     parse_observation,
     record_id,
     record_type,
@@ -347,11 +350,24 @@ class PostgresStore:
         with conn.cursor() as cur, cur.copy(f"COPY incoming ({cols}) FROM STDIN") as copy:
             for seq, r in enumerate(rows, start=first):
                 copy.write_row((seq, *r[:BODY], received, r[BODY], r[LEAF_HASH]))
-        cur = conn.execute(
-            f"INSERT INTO observations ({cols}) SELECT {cols} FROM incoming ORDER BY seq "
-            "ON CONFLICT (participant, source, key) DO NOTHING"
-        )
-        return int(cur.rowcount)
+        # One statement stores the batch and adds its rows to the hourly per-source summary
+        # (revision 0006): both or neither. Writers hold the log's lock, so a stored hour's
+        # first report always precedes the batch's and only the times and the count move.
+        row = conn.execute(
+            f"WITH ins AS (INSERT INTO observations ({cols}) SELECT {cols} FROM incoming ORDER BY seq "
+            "ON CONFLICT (participant, source, key) DO NOTHING "
+            "RETURNING seq, kind, participant, source, time, lon, lat), "
+            "g AS (SELECT kind, floor(time / 3600)::bigint AS hour, participant, source, min(seq) AS first_seq, "
+            "min(time) AS t0, max(time) AS t1, count(*) AS n FROM ins GROUP BY 1, 2, 3, 4), "
+            "summary AS (INSERT INTO source_hours AS h "
+            "(kind, hour, participant, source, first_seq, lon, lat, t0, t1, n) "
+            "SELECT g.kind, g.hour, g.participant, g.source, g.first_seq, i.lon, i.lat, g.t0, g.t1, g.n "
+            "FROM g JOIN ins i ON i.seq = g.first_seq "
+            "ON CONFLICT (kind, hour, participant, source) DO UPDATE SET t0 = least(h.t0, excluded.t0), "
+            "t1 = greatest(h.t1, excluded.t1), n = h.n + excluded.n) "
+            "SELECT count(*) FROM ins"
+        ).fetchone()
+        return int(row[0])
 
     def _replay(self, first: int, rows: Sequence[Row]) -> tuple[list[int | None], list[Row], int, list[Conflict]]:
         seqs: list[int | None] = []
@@ -552,6 +568,38 @@ class PostgresStore:
             SourceActivity(p, src, float(lon), float(lat), from_epoch(t0), from_epoch(t1), int(n))
             for p, src, lon, lat, t0, t1, n in rows
         ]
+
+    def source_hours(
+        self, kind: str, start: datetime, end: datetime, bbox: tuple[float, float, float, float] | None = None
+    ) -> list[SourceActivity]:
+        lo, hi = hours_overlapping(start, end)
+        if hi <= lo:
+            return []
+        if self._acting() is None:
+            # The summary kept at ingest: a few rows a source and hour, however busy the feed.
+            sql = (
+                "SELECT participant, source, (array_agg(lon ORDER BY first_seq))[1], "
+                "(array_agg(lat ORDER BY first_seq))[1], min(t0), max(t1), sum(n) FROM source_hours "
+                "WHERE kind = %s AND hour >= %s AND hour < %s GROUP BY participant, source ORDER BY participant, source"
+            )
+            params: tuple[Any, ...] = (kind, lo, hi)
+        else:
+            # A participant's read: the reports themselves, under row-level security.
+            sql = (
+                "SELECT g.participant, g.source, o.lon, o.lat, g.t0, g.t1, g.n FROM ("
+                "SELECT participant, source, min(seq) AS first, min(time) AS t0, max(time) AS t1, count(*) AS n "
+                "FROM observations WHERE kind = %s AND time >= %s AND time < %s "
+                "AND floor(time / 3600) >= %s AND floor(time / 3600) < %s GROUP BY participant, source"
+                ") g JOIN observations o ON o.seq = g.first ORDER BY g.participant, g.source"
+            )
+            params = (kind, lo * HOUR_S - 1.0, hi * HOUR_S + 1.0, lo, hi)
+        with self._read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        out = [
+            SourceActivity(p, src, float(lon), float(lat), from_epoch(t0), from_epoch(t1), int(n))
+            for p, src, lon, lat, t0, t1, n in rows
+        ]
+        return [a for a in out if in_bbox(a.lon, a.lat, bbox)]
 
     # --- derived records ------------------------------------------------------------------
     def put_record(self, record: Record, *, type: str | None = None) -> StoredRecord:

@@ -46,7 +46,10 @@ from truceline.ledger import (
 from truceline.model import Clock, LedgerError, Record, StoreCorrupt, StoreError, SystemClock
 from truceline.store._checks import first_problem, frontier_value, ledger_state, read_frontier, stray_node
 from truceline.store._common import (
+    HOUR_S,
     from_epoch,
+    hours_overlapping,
+    in_bbox,
     parse_observation,
     record_id,
     record_type,
@@ -477,6 +480,41 @@ class SQLiteStore:
         )
         return {str(kind): int(n) for kind, n in rows}
 
+    def source_hours(
+        self, kind: str, start: datetime, end: datetime, bbox: tuple[float, float, float, float] | None = None
+    ) -> list[SourceActivity]:
+        # The time index narrows to the hours (with a second to spare either side); the hour
+        # itself is computed as _common.hour_of does (positive epochs: the cast is the floor).
+        lo, hi = hours_overlapping(start, end)
+        if hi <= lo:
+            return []
+        conn = self._reader()
+        groups = conn.execute(
+            "SELECT participant, source, MIN(seq), MIN(time), MAX(time), COUNT(*) FROM observations "
+            "WHERE kind = ? AND time >= ? AND time < ? "
+            "AND CAST(time / 3600.0 AS INTEGER) >= ? AND CAST(time / 3600.0 AS INTEGER) < ? "
+            "GROUP BY participant, source ORDER BY participant, source",
+            (kind, lo * HOUR_S - 1.0, hi * HOUR_S + 1.0, lo, hi),
+        ).fetchall()
+        where_first = self._places([int(g[2]) for g in groups])
+        out = [
+            SourceActivity(p, src, *where_first[int(first)], from_epoch(t0), from_epoch(t1), int(n))
+            for p, src, first, t0, t1, n in groups
+        ]
+        return [a for a in out if in_bbox(a.lon, a.lat, bbox)]
+
+    def _places(self, seqs: Sequence[int]) -> dict[int, tuple[float, float]]:
+        """(lon, lat) of the observations ``seqs``, read in chunks of 500."""
+        conn = self._reader()
+        where: dict[int, tuple[float, float]] = {}
+        for i in range(0, len(seqs), 500):
+            chunk = list(seqs[i : i + 500])
+            rows = conn.execute(
+                f"SELECT seq, lon, lat FROM observations WHERE seq IN ({','.join('?' * len(chunk))})", chunk
+            ).fetchall()
+            where.update((int(seq), (float(lon), float(lat))) for seq, lon, lat in rows)
+        return where
+
     def source_activity(self, query: ObservationQuery) -> list[SourceActivity]:
         # The box is compared on the columns (not through the R*Tree): the time index narrows first.
         where, params = self._where(replace(query, limit=None))
@@ -486,14 +524,7 @@ class SQLiteStore:
             f"FROM observations o{where} GROUP BY o.participant, o.source ORDER BY o.participant, o.source",
             params,
         ).fetchall()
-        where_first: dict[int, tuple[float, float]] = {}
-        firsts = [int(g[2]) for g in groups]
-        for i in range(0, len(firsts), 500):
-            chunk = firsts[i : i + 500]
-            rows = conn.execute(
-                f"SELECT seq, lon, lat FROM observations WHERE seq IN ({','.join('?' * len(chunk))})", chunk
-            ).fetchall()
-            where_first.update((int(seq), (float(lon), float(lat))) for seq, lon, lat in rows)
+        where_first = self._places([int(g[2]) for g in groups])
         return [
             SourceActivity(p, src, *where_first[int(first)], from_epoch(t0), from_epoch(t1), int(n))
             for p, src, first, t0, t1, n in groups

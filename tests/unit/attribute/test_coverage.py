@@ -92,3 +92,32 @@ def test_the_stores_aggregate_gives_the_arrays_and_coverage_the_picks_give(tmp_p
             a, b = model.at(fast, 37.85, 48.01, when, "mlrs"), model.at(picks, 37.85, 48.01, when, "mlrs")
             assert a.p_detect == pytest.approx(b.p_detect, abs=1e-12) and a.working_sensors == b.working_sensors
         store.close()
+
+
+def test_around_counts_an_array_working_in_the_hours_the_window_touches_and_no_further() -> None:
+    """``around`` reads whole hours (the store's hourly summary): an array whose only pick lies
+    in an hour the window overlaps counts as working — up to an hour of leniency — and one whose
+    pick lies in an hour beyond it does not, whatever the picks say."""
+    from tests.conftest import observation_dict
+    from truceline.model import observation_adapter
+    from truceline.store import MemoryStore, PreparedObservation
+
+    when = T.replace(minute=30, second=0, microsecond=0)  # the window ±3 h runs from xx:30 to xx:30
+    window = timedelta(hours=3)
+    offsets = {"in": 1.0, "last-hour-after": 3.25, "next-hour": 3.75, "first-hour-before": -3.25, "hour-before": -3.6}
+    items = []
+    for i, (name, hours) in enumerate(offsets.items()):
+        at = when + timedelta(hours=hours)
+        doc = observation_dict(
+            i, "acoustic_arrival", source=name, time=at.isoformat().replace("+00:00", "Z"),
+            location={**observation_dict(i)["location"], "lon": 37.7 + 0.01 * i, "lat": 48.0},
+        )  # fmt: skip
+        body = json.dumps(doc).encode()
+        items.append(PreparedObservation(observation_adapter.validate_json(body), body))  # type: ignore[arg-type]
+    store = MemoryStore()
+    store.add_observations(items)
+    fast = SensorActivity.around(store, when, window)
+    picks = SensorActivity.from_store(store, when - 2 * window, when + 2 * window)
+    assert fast.lon.size == 3  # "in" and the two within the hours the window touches (15 min outside it)
+    assert {round(float(x), 2) for x in fast.lon[fast.working(when, window)]} == {37.70, 37.71, 37.73}
+    assert {round(float(x), 2) for x in picks.lon[picks.working(when, window)]} == {37.70}

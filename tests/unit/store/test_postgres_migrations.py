@@ -33,8 +33,11 @@ from truceline.model import (
     observation_adapter,
 )
 from truceline.store import PreparedObservation
+from truceline.store._common import source_hours_of
 from truceline.store._postgres_schema import current_revision, head_revision, upgrade
 from truceline.store.postgres import PostgresStore
+
+HOURS = (NOW - timedelta(hours=7), NOW)  # the whole hours around every report of these tests
 
 MARKINGS = (
     Markings(tlp="clear", originator="USA"),
@@ -76,6 +79,14 @@ def fill_at_revision_1(url: str, key: LedgerKey) -> None:
     """Data written by the store into a database at revision 1: observations, incidents (two
     versions of one) and a record with no markings at all."""
     upgrade(url, "0001")
+    # Today's write path also keeps revision 0006's hourly summary: a scratch one takes those
+    # rows and is dropped below, so that revision 0006 has to back-fill it from the reports.
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE source_hours (kind TEXT, hour BIGINT, participant TEXT, source TEXT, first_seq BIGINT, "
+            "lon DOUBLE PRECISION, lat DOUBLE PRECISION, t0 DOUBLE PRECISION, t1 DOUBLE PRECISION, n BIGINT, "
+            "PRIMARY KEY (kind, hour, participant, source))"
+        )
     store = PostgresStore(url, clock=FixedClock(NOW), key=key, migrate=False)
     try:
         store.add_observations([prepared(i, m) for i, m in enumerate(MARKINGS)])
@@ -85,6 +96,8 @@ def fill_at_revision_1(url: str, key: LedgerKey) -> None:
         store.put_record(Participant(id="USA", name="United States"))
     finally:
         store.close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE source_hours")
     assert current_revision(url) == "0001"
     assert "originator" not in columns(url, "observations") and "tlp" not in columns(url, "records")
 
@@ -92,7 +105,7 @@ def fill_at_revision_1(url: str, key: LedgerKey) -> None:
 def check_upgraded(url: str, key: LedgerKey) -> None:
     store = PostgresStore(url, clock=FixedClock(NOW), key=key)
     try:
-        assert current_revision(url) == head_revision() == "0005"
+        assert current_revision(url) == head_revision() == "0006"
         # Back-filled from the bodies: every observation's and every record's markings, as columns.
         for body, tlp, originator, to, group in query(
             url, "SELECT body, tlp, originator, releasable_to, sharing_group FROM observations ORDER BY seq"
@@ -121,8 +134,19 @@ def check_upgraded(url: str, key: LedgerKey) -> None:
             ]
             assert [r.id for r in store.records("incident")] == ["INC-2"]  # INC-0's newest version is RED
             assert store.get_record("participant", "USA") is None
+            # A participant's source_hours counts only what it may read (the reports, not the summary).
+            visible = list(store.observations())
+            assert store.source_hours("acoustic_arrival", *HOURS) == source_hours_of(
+                visible, "acoustic_arrival", *HOURS
+            )
+            assert sum(a.count for a in store.source_hours("acoustic_arrival", *HOURS)) == 4
+        # Revision 0006 summarised the old reports per source and hour.
+        everything = list(store.observations())
+        assert store.source_hours("acoustic_arrival", *HOURS) == source_hours_of(everything, "acoustic_arrival", *HOURS)
+        assert sum(a.count for a in store.source_hours("acoustic_arrival", *HOURS)) == 10
         # And the store goes on writing where it left off.
         assert store.add_observations([prepared(20, MARKINGS[2])]).seqs == (11,)
+        assert sum(a.count for a in store.source_hours("acoustic_arrival", *HOURS)) == 11
         assert store.put_record(incident("INC-9", MARKINGS[0])).seq == 8
         assert store.verify_ledger().ok
     finally:
@@ -138,7 +162,7 @@ def url() -> Iterator[str]:
 def test_a_fresh_database_goes_to_head(url: str) -> None:
     assert current_revision(url) is None
     PostgresStore(url, key=LedgerKey.generate()).close()
-    assert current_revision(url) == head_revision() == "0005"
+    assert current_revision(url) == head_revision() == "0006"
     assert {"originator", "releasable_to"} <= columns(url, "observations")
     assert {"tlp", "originator", "releasable_to", "sharing_group"} <= columns(url, "records")
     assert query(
@@ -146,10 +170,10 @@ def test_a_fresh_database_goes_to_head(url: str) -> None:
         "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
         "WHERE relname IN ('observations', 'records') ORDER BY relname",
     ) == [("observations", True, True), ("records", True, True)]
-    # The pre-Alembic version table says 5, so a Truceline older than Alembic refuses the database.
-    assert query(url, "SELECT max(version) FROM truceline_schema") == [(5,)]
+    # The pre-Alembic version table says 6, so a Truceline older than Alembic refuses the database.
+    assert query(url, "SELECT max(version) FROM truceline_schema") == [(6,)]
     PostgresStore(url, key=LedgerKey.generate()).close()  # opening again changes nothing
-    assert query(url, "SELECT version_num FROM alembic_version") == [("0005",)]
+    assert query(url, "SELECT version_num FROM alembic_version") == [("0006",)]
 
 
 def test_a_database_at_revision_1_with_data_upgrades_to_head_with_markings_back_filled(url: str) -> None:
@@ -196,8 +220,8 @@ def test_stores_opening_a_fresh_database_together_upgrade_it_once(url: str) -> N
     for t in threads:
         t.join()
     assert errors == []
-    assert query(url, "SELECT version_num FROM alembic_version") == [("0005",)]
-    assert query(url, "SELECT version FROM truceline_schema ORDER BY version") == [(1,), (2,), (3,), (4,), (5,)]
+    assert query(url, "SELECT version_num FROM alembic_version") == [("0006",)]
+    assert query(url, "SELECT version FROM truceline_schema ORDER BY version") == [(1,), (2,), (3,), (4,), (5,), (6,)]
 
 
 def test_processes_opening_a_fresh_database_together_upgrade_it_once(url: str, tmp_path: Path) -> None:
@@ -213,5 +237,5 @@ def test_processes_opening_a_fresh_database_together_upgrade_it_once(url: str, t
     ]
     errors = [p.communicate()[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], errors
-    assert query(url, "SELECT version_num FROM alembic_version") == [("0005",)]
-    assert query(url, "SELECT version FROM truceline_schema ORDER BY version") == [(1,), (2,), (3,), (4,), (5,)]
+    assert query(url, "SELECT version_num FROM alembic_version") == [("0006",)]
+    assert query(url, "SELECT version FROM truceline_schema ORDER BY version") == [(1,), (2,), (3,), (4,), (5,), (6,)]
