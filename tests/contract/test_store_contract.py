@@ -137,7 +137,8 @@ def test_source_hours_agree_with_their_reference(store: Store) -> None:
 
     first = [report(i, "acoustic_arrival" if i % 4 else "radar_track") for i in range(60)]
     store.add_observations(first[:30][::-1])  # ledger order differs from time order
-    store.add_observations(first[20:])  # ten re-sent: duplicates, replayed row by row
+    assert store.source_hours("acoustic_arrival", base, base + timedelta(hours=8))  # a summary made now ...
+    store.add_observations(first[20:])  # ... goes on: ten re-sent (duplicates, replayed row by row)
     store.add_observations([report(100, at=edge - timedelta(microseconds=1)), report(101, at=edge)])
     store.add_observations(first[40:45])  # a batch of nothing but duplicates
     everything = list(store.observations())

@@ -79,14 +79,6 @@ def fill_at_revision_1(url: str, key: LedgerKey) -> None:
     """Data written by the store into a database at revision 1: observations, incidents (two
     versions of one) and a record with no markings at all."""
     upgrade(url, "0001")
-    # Today's write path also keeps revision 0006's hourly summary: a scratch one takes those
-    # rows and is dropped below, so that revision 0006 has to back-fill it from the reports.
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            "CREATE TABLE source_hours (kind TEXT, hour BIGINT, participant TEXT, source TEXT, first_seq BIGINT, "
-            "lon DOUBLE PRECISION, lat DOUBLE PRECISION, t0 DOUBLE PRECISION, t1 DOUBLE PRECISION, n BIGINT, "
-            "PRIMARY KEY (kind, hour, participant, source))"
-        )
     store = PostgresStore(url, clock=FixedClock(NOW), key=key, migrate=False)
     try:
         store.add_observations([prepared(i, m) for i, m in enumerate(MARKINGS)])
@@ -96,8 +88,6 @@ def fill_at_revision_1(url: str, key: LedgerKey) -> None:
         store.put_record(Participant(id="USA", name="United States"))
     finally:
         store.close()
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP TABLE source_hours")
     assert current_revision(url) == "0001"
     assert "originator" not in columns(url, "observations") and "tlp" not in columns(url, "records")
 
@@ -140,7 +130,7 @@ def check_upgraded(url: str, key: LedgerKey) -> None:
                 visible, "acoustic_arrival", *HOURS
             )
             assert sum(a.count for a in store.source_hours("acoustic_arrival", *HOURS)) == 4
-        # Revision 0006 summarised the old reports per source and hour.
+        # The summary (revision 0006) takes in the reports stored before it existed.
         everything = list(store.observations())
         assert store.source_hours("acoustic_arrival", *HOURS) == source_hours_of(everything, "acoustic_arrival", *HOURS)
         assert sum(a.count for a in store.source_hours("acoustic_arrival", *HOURS)) == 10

@@ -1,14 +1,16 @@
-"""``source_hours``: each source's reports summarised per kind and UTC hour, kept as they arrive.
+"""``source_hours``: each source's reports summarised per kind and UTC hour.
 
 A claim's coverage asks which acoustic arrays reported within three hours of the claimed time.
 Answered from the observations, that read is a scan of every report of the window (at 5,000
 reports a second, over a million rows: 0.26–0.34 s a claim), its plan chosen from statistics that
 end before the newest rows. The summary holds one row per (kind, hour, participant, source) —
-the place of the first report of that hour (in ledger order), the first and last time and the
-count — written in the same statement that stores a batch, so it is exactly as durable as the
-reports and never ahead of them. ``Store.source_hours`` reads it; the window becomes whole hours.
+the place of the hour's first report (in ledger order), the first and last time and the count.
+Ingest does not write it (every batch would pay a statement under the writers' one lock): the
+first reader after new reports folds in those past ``source_hours_mark`` (``PostgresStore.
+_refresh_source_hours``), so the table starts empty and fills on the first read.
+``Store.source_hours`` reads it; the window becomes whole hours.
 
-The table is the owner's: the reader role has no grant on it, so reads made for a participant
+The tables are the owner's: the reader role has no grant on them, so reads made for a participant
 (under row-level security) take the observations themselves.
 
 Revision ID: 0006
@@ -39,13 +41,8 @@ CREATE TABLE @s@.source_hours (
     PRIMARY KEY (kind, hour, participant, source)
 );
 
-INSERT INTO @s@.source_hours (kind, hour, participant, source, first_seq, lon, lat, t0, t1, n)
-SELECT g.kind, g.hour, g.participant, g.source, g.first_seq, o.lon, o.lat, g.t0, g.t1, g.n
-FROM (
-    SELECT kind, floor(time / 3600)::bigint AS hour, participant, source,
-           min(seq) AS first_seq, min(time) AS t0, max(time) AS t1, count(*) AS n
-    FROM @s@.observations GROUP BY 1, 2, 3, 4
-) AS g JOIN @s@.observations AS o ON o.seq = g.first_seq;
+CREATE TABLE @s@.source_hours_mark (seq BIGINT NOT NULL);  -- reports up to here are summarised
+INSERT INTO @s@.source_hours_mark (seq) VALUES (0);
 
 INSERT INTO @s@.truceline_schema (version) VALUES (6);
 """
