@@ -18,6 +18,8 @@ from numpy.typing import NDArray
 
 from truceline.agreement import Agreement
 from truceline.fuse._associate import MAX_TRAVEL_S, Arrivals, Association, associate
+from truceline.fuse._craters import REASON_PENDING as CRATER_PENDING
+from truceline.fuse._craters import CraterReports, crater_incidents, fuse_bearings, join_craters
 from truceline.fuse._locate import OK, REASONS
 from truceline.fuse._met import Weather
 from truceline.fuse._observers import REASON_PENDING, PatrolPoints, fusable, fuse_points, join_patrols
@@ -282,13 +284,21 @@ def build_incidents(
     folded = {k for members, _, _, _ in radar_fold.values() for k in members}
     rest, radar_counts = radar_only(tracks, folded, assoc, arr)
     joined = {r.event: r for r in rest if r.event >= 0}
-    pts = PatrolPoints.from_records(patrols, EPOCH)
+    # Crater analyses (a back-bearing from the impact) are joined apart from the observers' logs.
+    pts = PatrolPoints.from_records([p for p in patrols if p.impact_bearing_deg is None], EPOCH)
+    craters = CraterReports.from_records(patrols, EPOCH)
     # Events that fired from the first pick to MAX_TRAVEL_S before the last have all their picks here.
     complete = (float(arr.time_s.min()), float(arr.time_s.max()) - MAX_TRAVEL_S) if len(arr) else (0.0, -1.0)
-    links = join_patrols(pts, sol, _radar_impacts(tracks_in, radar_fold), complete)
+    impacts = _radar_impacts(tracks_in, radar_fold)
+    links = join_patrols(pts, sol, impacts, complete)
     patrol_of = links.by_event()
+    crater_links = join_craters(craters, sol, impacts, complete)
+    crater_of = crater_links.by_event()
     out: list[Incident] = []
-    counts = {"incidents": 0, "located": 0, "not_located": 0, "radar_fused": 0, "patrol_linked": 0, "patrol_fused": 0}
+    counts = {
+        "incidents": 0, "located": 0, "not_located": 0, "radar_fused": 0, "patrol_linked": 0, "patrol_fused": 0,
+        "crater_linked": 0,
+    }  # fmt: skip
     for s0, s1 in zip(starts.tolist(), ends.tolist(), strict=True):
         members = order[s0:s1]
         e = int(e_sorted[s0])
@@ -309,6 +319,11 @@ def build_incidents(
             refs.append(observation_ref(pts.records[k]))
             marks.append(pts.records[k].markings)
         counts["patrol_linked"] += len(reports)
+        crater_ks = crater_of.get(e, [])
+        for k in crater_ks:
+            refs.append(observation_ref(craters.records[k]))
+            marks.append(craters.records[k].markings)
+        counts["crater_linked"] += len(crater_ks)
         if sol.status[e] == OK and t0 is not None:
             cov = sol.cov[e]
             origin = make_origin(
@@ -352,6 +367,11 @@ def build_incidents(
                 n_fused += len(points)
                 parts.append("observer")
                 counts["patrol_fused"] += 1
+            # Craters' back-bearings: lines through the origin, kilometres wide across, none along.
+            if crater_ks:
+                best = fuse_bearings(best[0], best[1], best[2], craters, crater_ks)
+                n_fused += len(crater_ks)
+                parts.append("crater back-bearing")
             if parts:
                 fo = make_origin(
                     iid,
@@ -402,12 +422,18 @@ def build_incidents(
         )
     out.extend(radar_only_incidents(loaded, tracks_in, [r for r in rest if r.event < 0], agreement, created, EPOCH))
     out.extend(observer_incidents(pts, links, agreement, created, EPOCH))
+    out.extend(crater_incidents(craters, crater_links, agreement, created, EPOCH))
     counts.update(radar_counts)
     counts["radar_new_picks"] = sum(int(loaded.new[r.picks].sum()) for r in rest if r.event < 0 and r.picks)
     counts["patrol_reports"] = len(pts)
     counts["patrol_ambiguous"] = int(links.ambiguous.sum())
     counts["patrol_pending"] = sum(1 for r in links.reason if r == REASON_PENDING)
     counts["observer_only"] = len(links.fixes)
+    counts["crater_reports"] = len(craters)
+    counts["crater_candidates"] = int((crater_links.candidates > 0).sum())
+    counts["crater_ambiguous"] = int(crater_links.ambiguous.sum())
+    counts["crater_pending"] = sum(1 for r in crater_links.reason if r == CRATER_PENDING)
+    counts["crater_only"] = len(crater_links.fixes)
     counts["incidents"] = len(out)
     return out, counts
 

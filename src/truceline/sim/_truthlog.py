@@ -23,6 +23,7 @@ class TruthLog:
     patrols: list[dict[str, Any]] = field(default_factory=list)
     imagery_passes: list[dict[str, Any]] = field(default_factory=list)
     uav_flights: list[dict[str, Any]] = field(default_factory=list)
+    crater_analyses: list[dict[str, Any]] = field(default_factory=list)  # each with its shot's event id
 
     def saw(self, row: int, ref: str) -> None:
         self.sightings.setdefault(row, []).append(ref)

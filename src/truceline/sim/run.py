@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from truceline.agreement import Agreement, default_agreement
-from truceline.sim import acoustic, airsea, imagery, inspections, observers, radar
+from truceline.sim import acoustic, airsea, craters, imagery, inspections, observers, radar
 from truceline.sim._frame import build_frame
 from truceline.sim._truthlog import TruthLog
 from truceline.sim.claims import Claims, plan_staging
@@ -109,6 +109,8 @@ def simulate(
             observers.patrols(world, towns, shots, sel, day, start_us, day_out, _rng(seed, "patrols", day), log)
             observers.uav_flights(world, shots, day, start_us, day_out, _rng(seed, "uav", day), log)
             imagery.passes(world, shots, sel, day, start_us, day_out, _rng(seed, "imagery", day), log)
+            # Its own stream: crater analyses change no other report of the seed.
+            craters.analyses(world, towns, shots, sel, day, start_us, day_out, _rng(seed, "craters", day), log)
             inspections.storage_visits(world, day, start_us, day_out, _rng(seed, "storage", day), log)
             inspections.met_observations(world, stations, day, start_us, day_out, _rng(seed, "weather", day))
             inspections.declarations(world, day, start_us, day_out, _rng(seed, "declarations", day), log)

@@ -250,7 +250,14 @@ def write_truth(
         }
         for r in world.removals
     ]
-    for part in (log.storage_visits, log.denials, log.patrols, log.imagery_passes, log.uav_flights):
+    for part in (
+        log.storage_visits,
+        log.denials,
+        log.patrols,
+        log.imagery_passes,
+        log.uav_flights,
+        log.crater_analyses,
+    ):
         for item in part:
             for key in [k for k in item if k.endswith("_h")]:
                 item[key[:-2]] = h(item.pop(key))
@@ -358,6 +365,7 @@ def write_truth(
         "uav_flights": log.uav_flights,
         "false_detections": log.false_detections,
         "outlier_picks": log.outlier_picks,
+        "crater_analyses": log.crater_analyses,
     }
     tmp = out / (TRUTH_FILE + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
@@ -378,7 +386,7 @@ def _parse_refs(log: TruthLog) -> None:
     """Reports are remembered as JSON triples (text); the truth holds them as lists."""
     log.sightings = {k: [json.loads(r) for r in v] for k, v in log.sightings.items()}
     log.radar_by_position = {k: [json.loads(r) for r in v] for k, v in log.radar_by_position.items()}
-    for part in (log.denials, log.storage_visits, log.claims, log.declarations):
+    for part in (log.denials, log.storage_visits, log.claims, log.declarations, log.crater_analyses):
         for item in part:
             item["ref"] = json.loads(item["ref"])
     for t in log.incursions:

@@ -202,3 +202,17 @@ def test_a_track_stating_a_zero_ellipse_is_no_crash() -> None:
     out, _ = radar_only(tracks, set(), _association([-1, -1], _solutions([], [])), arr)
     assert [sorted(r.tracks) for r in out] == [[0, 1]]
     assert fold_radar(tracks, _solutions([(*ORIGIN, t)], [OK])) != {}
+
+
+def test_a_track_cites_no_free_pick_beyond_hearing_range() -> None:
+    """A track no array heard, and picks that its origin and time predict at arrays 38 and 44 km
+    west of it (on the full day: another blast's free picks, fired later farther west on the same
+    bearing from those arrays). Only the one within the association's 40 km hearing range is
+    cited: beyond it no array hears a blast, and three such picks once made the incident another
+    blast's match, 33 km off."""
+    near, far = _offset(*ORIGIN, -38_000.0, 500.0), _offset(*ORIGIN, -44_000.0, -500.0)
+    arr = _with_span(_arrivals([near, far], ORIGIN, T))
+    sol = _solutions([(*_offset(*ORIGIN, 200_000.0, 0.0), T - 600.0)], [OK])
+    out, counts = radar_only(_tracks([(*ORIGIN, T + 0.1)]), set(), _association([-1] * 4, sol), arr)
+    assert [(r.event, r.picks) for r in out] == [(-1, [0])]
+    assert counts["radar_picks"] == 1
