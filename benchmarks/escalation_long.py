@@ -26,8 +26,12 @@ final JSON line's ``ratio`` is the worst seed's error over the target (≤ 1 is 
 before evaluating: for trying the estimator without redoing fuse and attribute; the figures to
 quote come from a full run.
 
+The simulator keeps every firing position inside its own sector (``--in-sector``, the default
+since 27 November 2026, ``truceline simulate --firing-positions-in-sector``); ``--no-in-sector``
+simulates the old realisations. The results file records which (``firing_positions_in_sector``).
+
     python benchmarks/escalation_long.py [--seeds 301 302 303] [--days 84] [--scale 0.01]
-        [--scenario spiral] [--workdir DIR] [--reuse] [--name escalation_long]
+        [--scenario spiral] [--workdir DIR] [--reuse] [--name escalation_long] [--no-in-sector]
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ def _reassess(db: Path) -> float:
         store.close()
 
 
-def per_sector(truth_path: Path, db: Path) -> dict[str, dict[str, float]]:
+def per_sector(truth_path: Path, db: Path) -> dict[str, dict[str, float | None]]:
     """The escalation error of each sector (the same definition, one sector at a time), and what
     the assess stage was given there: :func:`sector_accounting`."""
     from truceline.agreement import default_agreement
@@ -98,7 +102,7 @@ def per_sector(truth_path: Path, db: Path) -> dict[str, dict[str, float]]:
     finally:
         store.close()
     accounting = sector_accounting(truth, fire, default_agreement())
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, dict[str, float | None]] = {}
     for sector, records in sorted(by_sector.items()):
         score = score_escalation(truth, records)
         if score is not None:
@@ -109,7 +113,7 @@ def per_sector(truth_path: Path, db: Path) -> dict[str, dict[str, float]]:
     return out
 
 
-def sector_accounting(truth: Any, fire: list[Any], agreement: Any) -> dict[str, dict[str, float]]:
+def sector_accounting(truth: Any, fire: list[Any], agreement: Any) -> dict[str, dict[str, float | None]]:
     """Per sector: the true events, the fire incidents the assess stage puts there, and where they differ.
 
     The truth's sector of an event is the Hawkes process that fired it; an incident's is the one
@@ -177,7 +181,7 @@ def one_seed(args: argparse.Namespace, seed: int, root: Path) -> dict[str, Any]:
         _, times["simulate"] = _run(
             ["simulate", "--out", str(run_dir), "--scenario", args.scenario, "--days", str(args.days),
              "--seed", str(seed), "--scale", str(args.scale), "--quiet",
-             *(["--firing-positions-in-sector"] if args.in_sector else [])]
+             "--firing-positions-in-sector" if args.in_sector else "--no-firing-positions-in-sector"]
         )  # fmt: skip
         _, times["ingest"] = _run(["ingest", str(run_dir / "observations.ndjson"), "--db", str(db)])
         (run_dir / "observations.ndjson").unlink()  # stored now; the bulk of the run's disk
@@ -210,8 +214,10 @@ def main() -> None:
     ap.add_argument("--name", default="escalation_long", help="the results file: benchmarks/results/NAME.json")
     ap.add_argument(
         "--in-sector",
-        action="store_true",
-        help="simulate with every firing position inside its own sector (simulate --firing-positions-in-sector)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="simulate with every firing position inside its own sector (simulate --firing-positions-in-sector, "
+        "the default); --no-in-sector reproduces the old realisations",
     )
     args = ap.parse_args()
     if args.reuse and args.workdir is None:

@@ -5,9 +5,9 @@ air defence) are rows of an :class:`Objects` table, one row per object and stret
 stands still, so a unit that moves toward the line during the build-up is two rows. Sensors
 query the table by time and place; the truth lists every row with its violation, if any.
 
-With ``firing_positions_in_sector=True`` firing positions stand in their own sector as the
-agreement defines it (``Agreement.sector_of``, the nearest stretch of line), so the sector the truth
-gives a shot is the one the monitors give it (not yet the default: docs/assess.md).
+With ``ScenarioConfig.firing_positions_in_sector`` (not yet the default) firing positions stand in their
+own sector as the agreement defines it (``Agreement.sector_of``, the nearest stretch of line), so
+the sector the truth gives a shot is the one the monitors give it (docs/assess.md).
 """
 
 from __future__ import annotations
@@ -185,15 +185,18 @@ def build_world(
     frame: Frame,
     rng: np.random.Generator,
     *,
-    firing_positions_in_sector: bool = False,
+    firing_positions_in_sector: bool | None = None,
 ) -> World:
     """The world of ``cfg``: objects on the ground, storage removals, jamming and weather.
 
     ``firing_positions_in_sector``: redraw each firing position that is not in its own sector (as
     ``Agreement.sector_of`` defines it) inside it, from a child stream of ``rng``, so everything
-    else is the same world for the seed. Off by default until the other stages' tests are moved to
-    the new realisations it makes (docs/assess.md, "branching ratio through the pipeline").
+    else is the same world for the seed. ``None`` (the default) takes
+    ``cfg.firing_positions_in_sector`` (off by default; docs/assess.md, "branching ratio through
+    the pipeline").
     """
+    if firing_positions_in_sector is None:
+        firing_positions_in_sector = cfg.firing_positions_in_sector
     horizon = cfg.days * 24.0
     ids = frame.sector_ids
     if cfg.buildup_sector and cfg.buildup_sector not in ids:
