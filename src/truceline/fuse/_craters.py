@@ -42,7 +42,7 @@ from numpy.typing import NDArray
 
 from truceline.agreement import Agreement
 from truceline.fuse._locate import OK, Solutions, chi2_isf
-from truceline.fuse._observers import _move, _offsets
+from truceline.fuse._observers import _move, _offsets, linked_groups
 from truceline.fuse._records import incident_id, make_incident, make_origin, merge_markings
 from truceline.fuse._solo import observation_ref
 from truceline.model import Incident, PatrolReport
@@ -294,25 +294,14 @@ def crater_fixes(cr: CraterReports, links: CraterLinks) -> list[CraterFix]:
             links.reason[k] = REASON_ALONE
         return []
     idx = np.asarray(free, dtype=np.intp)
-    parent = list(range(len(idx)))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
     i, j = np.triu_indices(len(idx), 1)
     a, b = idx[i], idx[j]
     timely = np.abs(cr.t[a] - cr.t[b]) <= TIME_GATE_Z * np.hypot(cr.terr[a], cr.terr[b])
     crossing, _ = _rays_cross(cr, a, b)
-    for p in np.flatnonzero(timely & crossing).tolist():
-        parent[find(int(i[p]))] = find(int(j[p]))
-    groups: dict[int, list[int]] = {}
-    for q in range(len(idx)):
-        groups.setdefault(find(q), []).append(int(idx[q]))
+    pair = np.flatnonzero(timely & crossing)
     fixes = []
-    for ks in groups.values():
+    for members in linked_groups(len(idx), i[pair], j[pair]):
+        ks = [int(idx[q]) for q in members]
         if len(ks) < 2:
             links.reason[ks[0]] = REASON_ALONE
             continue

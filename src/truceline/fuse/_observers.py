@@ -31,6 +31,8 @@ from datetime import datetime
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from truceline.fuse._locate import GEOD, OK, Solutions, chi2_isf
 from truceline.model import PatrolReport
@@ -283,14 +285,6 @@ def observer_fixes(pts: PatrolPoints, links: ObserverLinks) -> list[ObserverFix]
         return []
     idx = np.asarray(free, dtype=np.intp)
     observer = [f"{pts.records[k].participant}\x1f{pts.records[k].source}" for k in free]
-    parent = list(range(len(idx)))
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
     i, j = np.triu_indices(len(idx), 1)
     a, b = idx[i], idx[j]
     overlap = (pts.t0[a] - pts.terr[a] <= pts.t1[b] + pts.terr[b]) & (
@@ -303,13 +297,9 @@ def observer_fixes(pts: PatrolPoints, links: ObserverLinks) -> list[ObserverFix]
             _offsets(pts.lon[a[pair]], pts.lat[a[pair]], pts.lon[b[pair]], pts.lat[b[pair]]),
             pts.cov[a[pair]] + pts.cov[b[pair]],
         )
-        for p in pair[m2 <= GATE_CHI2].tolist():
-            parent[find(int(i[p]))] = find(int(j[p]))
-    groups: dict[int, list[int]] = {}
-    for q in range(len(idx)):
-        groups.setdefault(find(q), []).append(q)
+        pair = pair[m2 <= GATE_CHI2]
     fixes = []
-    for members in groups.values():
+    for members in linked_groups(len(idx), i[pair], j[pair]):
         ks = [int(idx[q]) for q in members]
         if len({observer[q] for q in members}) < 2:
             for k in ks:
@@ -317,6 +307,17 @@ def observer_fixes(pts: PatrolPoints, links: ObserverLinks) -> list[ObserverFix]
             continue
         fixes.append(fix_point(pts, sorted(ks, key=lambda k: (pts.t0[k], k))))
     return fixes
+
+
+def linked_groups(n: int, i: IntArray, j: IntArray) -> list[list[int]]:
+    """The connected groups of ``n`` items joined by the pairs (``i``, ``j``), singletons included:
+    each group's members ascending, groups in order of their smallest member."""
+    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    order = np.argsort(label, kind="stable")
+    cuts = np.flatnonzero(np.diff(label[order])) + 1
+    groups = [g.tolist() for g in np.split(order, cuts)] if n else []
+    return sorted(groups, key=lambda g: g[0])
 
 
 def fix_point(pts: PatrolPoints, ks: list[int]) -> ObserverFix:
