@@ -16,8 +16,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def machine() -> dict[str, Any]:
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False
-        ).stdout.strip()
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False, cwd=RESULTS.parent
+        ).stdout.strip()  # the benchmarks' own checkout, whatever directory they were started from
     except OSError:
         commit = ""
     return {
