@@ -247,8 +247,11 @@ def wait_processed(database: str, deadline_s: float) -> None:
             time.sleep(0.5)
 
 
-def alert_figures(database: str, scene: Scene) -> dict[str, Any]:
-    """Per probe: its staging alert's stored time minus the claim's sensor time."""
+def alert_figures(database: str, scene: Scene, work: Path | None = None) -> dict[str, Any]:
+    """Per probe: its staging alert's stored time minus the claim's sensor time.
+
+    With ``work``, also ``probes.log`` there: one line per probe (its seq; sensor, stored,
+    finding and alert times, UTC) to line a slow alert up with the follower's rounds."""
     import psycopg
 
     prefix = f"alert--staging--staging:{PROBE_PARTICIPANT}:{PROBE_SOURCE}:"
@@ -277,12 +280,20 @@ def alert_figures(database: str, scene: Scene) -> dict[str, Any]:
                 (list(scene.located_by),),
             ).fetchall()
         )
-        stored_at = dict(
-            conn.execute(
-                "SELECT key, received FROM observations WHERE participant = %s AND source = %s",
-                (PROBE_PARTICIPANT, PROBE_SOURCE),
-            ).fetchall()
-        )
+        stored_rows = conn.execute(
+            "SELECT key, received, seq FROM observations WHERE participant = %s AND source = %s",
+            (PROBE_PARTICIPANT, PROBE_SOURCE),
+        ).fetchall()
+        stored_at = {key: received for key, received, _ in stored_rows}
+        if work is not None:
+            found = dict(
+                conn.execute(
+                    "SELECT id, min(created) FROM records WHERE type = 'finding' AND id LIKE %s GROUP BY id",
+                    (f"staging:{PROBE_PARTICIPANT}:{PROBE_SOURCE}:%",),
+                ).fetchall()
+            )
+            alert_at = {rid[len(prefix) :]: created for rid, created in rows}
+            _probe_log(work / "probes.log", scene, stored_rows, found, alert_at)
     located = sorted(float(first_seen[i]) - t for i, t in scene.located_by.items() if i in first_seen)
     latencies = sorted(
         float(created) - scene.probes[rid[len(prefix) :]] for rid, created in rows if rid[len(prefix) :] in scene.probes
@@ -316,6 +327,29 @@ def alert_figures(database: str, scene: Scene) -> dict[str, Any]:
     if after_stored:
         out.update(stored_to_alert_p50_ms=q(0.5, after_stored), stored_to_alert_p99_ms=q(0.99, after_stored))
     return out
+
+
+def _probe_log(
+    path: Path,
+    scene: Scene,
+    stored_rows: list[tuple[str, Any, int]],
+    found: dict[str, Any],
+    alert_at: dict[str, Any],
+) -> None:
+    """``probes.log``: per probe, in order of arrival, its seq and four moments (UTC, ms)."""
+
+    def hms(t: Any) -> str:
+        return "-" if t is None else datetime.fromtimestamp(float(t), UTC).strftime("%H:%M:%S.%f")[:-3]
+
+    lines = ["seq\tkey\tsensor\tstored\tfinding\talert\tstored_to_alert_ms"]
+    for key, received, seq in sorted(stored_rows, key=lambda r: r[2]):
+        finding = found.get(f"staging:{PROBE_PARTICIPANT}:{PROBE_SOURCE}:{key}")
+        alert = alert_at.get(key)
+        took = "-" if alert is None else f"{(float(alert) - float(received)) * 1000:.0f}"
+        lines.append(
+            f"{seq}\t{key}\t{hms(scene.probes.get(key))}\t{hms(received)}\t{hms(finding)}\t{hms(alert)}\t{took}"
+        )
+    path.write_text("\n".join(lines) + "\n")
 
 
 def follow_tail(work: Path, lines: int = 5) -> str:

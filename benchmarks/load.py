@@ -331,7 +331,7 @@ def alerts_after(
     steady = sampler.figures("pipeline", "steady", warm_up=KEEP_S + 60.0) if len(late) >= 2 else {}
     figures["pipeline_rss_steady_from_s"] = KEEP_S + 60.0
     figures["pipeline_rss_steady_slope_mb_per_min"] = steady.get("steady_slope_mb_per_min")
-    figures.update(alert_figures(database, scene))
+    figures.update(alert_figures(database, scene, work))
     print(f"  pipeline:\n{follow_tail(work, 1)}", flush=True)
     return figures
 

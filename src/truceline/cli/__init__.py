@@ -142,6 +142,7 @@ def _follow(
 ) -> None:
     """``process --follow``: rounds until a signal; one line per round that found something."""
     import signal
+    from datetime import UTC, datetime
 
     from truceline.pipeline import ProcessReport, follow
 
@@ -157,8 +158,11 @@ def _follow(
 
     def show_round(done: ProcessReport, took: float) -> None:
         times = ", ".join(f"{s.name} {s.seconds * 1000:.0f} ms" for s in done.stages)
+        # The round's end on the wall clock (UTC, milliseconds): lines up with alerts' and
+        # records' creation times when a slow alert is traced back to the round that made it.
+        ended = datetime.now(UTC).strftime("%H:%M:%S.%f")[:-3]
         console.print(
-            f"#{done.first_seq:,}…#{done.last_seq:,}: {done.new_observations:,} new in {took:.2f} s ({times})"
+            f"{ended} #{done.first_seq:,}…#{done.last_seq:,}: {done.new_observations:,} new in {took:.2f} s ({times})"
         )
 
     try:
