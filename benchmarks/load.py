@@ -194,6 +194,13 @@ class Sampler:
         t = time.monotonic() - self._began
         self.samples.append((t, {k: sum(rss_mb(p) for p in v) for k, v in self.pids.items()}))
 
+    def write(self, path: Path) -> None:
+        """The samples as a table (seconds, then MiB per group), for ``--logs``."""
+        names = list(self.pids)
+        lines = ["\t".join(["t_s", *names])]
+        lines += ["\t".join([f"{t:.1f}", *(f"{s[n]:.1f}" for n in names)]) for t, s in self.samples]
+        path.write_text("\n".join(lines) + "\n")
+
     def figures(self, key: str, prefix: str = "rss", warm_up: float = WARM_UP_S) -> dict[str, float]:
         pts = [(t, s[key]) for t, s in self.samples]
         if not pts:
@@ -303,7 +310,13 @@ def alerts_beside(
 
 
 def pipeline_pids(follow: list[subprocess.Popen[bytes]]) -> dict[str, list[int]]:
-    return {"pipeline": [p.pid for p in follow]} if follow else {}
+    """The followers' pids, summed (``pipeline``) and each on its own (``follow-<stages>``)."""
+    if not follow:
+        return {}
+    from _alert_probe import FOLLOWERS
+
+    each = {f"follow-{'+'.join(stages)}": [p.pid] for (stages, *_), p in zip(FOLLOWERS, follow, strict=True)}
+    return {"pipeline": [p.pid for p in follow], **each}
 
 
 def alerts_after(
@@ -322,7 +335,10 @@ def alerts_after(
             raise RuntimeError(f"a process --follow exited (status {proc.returncode}):\n{follow_tail(work, 30)}")
     began = time.monotonic()
     wait_processed(database, args.drain_max)
-    figures = {"pipeline_catch_up_s": round(time.monotonic() - began, 1), **sampler.figures("pipeline", "pipeline_rss")}
+    figures: dict[str, Any] = {
+        "pipeline_catch_up_s": round(time.monotonic() - began, 1),
+        **sampler.figures("pipeline", "pipeline_rss"),
+    }
     # Fuse's follower fills its memory with the last KEEP_S of picks by design; the slope once that
     # window is full (a minute's margin) is the one that tells a leak.
     from truceline.fuse._stream import KEEP_S
@@ -331,6 +347,12 @@ def alerts_after(
     steady = sampler.figures("pipeline", "steady", warm_up=KEEP_S + 60.0) if len(late) >= 2 else {}
     figures["pipeline_rss_steady_from_s"] = KEEP_S + 60.0
     figures["pipeline_rss_steady_slope_mb_per_min"] = steady.get("steady_slope_mb_per_min")
+    # Each follower's own: which one grows, if the sum does.
+    for name in (k for k in sampler.pids if k.startswith("follow-")):
+        one = sampler.figures(name, "steady", warm_up=KEEP_S + 60.0) if len(late) >= 2 else {}
+        figures[f"{name}_rss_end_mb"] = round(sampler.samples[-1][1][name], 1) if sampler.samples else None
+        figures[f"{name}_rss_steady_slope_mb_per_min"] = one.get("steady_slope_mb_per_min")
+    sampler.write(work / "memory.log")
     figures.update(alert_figures(database, scene, work))
     print(f"  pipeline:\n{follow_tail(work, 1)}", flush=True)
     return figures
