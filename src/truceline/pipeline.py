@@ -180,7 +180,7 @@ def input_kinds(stage: str) -> tuple[str, ...] | None:
     which :class:`RoundGate` watches separately.
     """
     if stage == "fuse":
-        return ("acoustic_arrival", "radar_track")
+        return ("acoustic_arrival", "radar_track", "patrol_report")  # a late log rebuilds the incidents it joins
     if stage == "attribute":
         return ("claim", "patrol_report")  # patrol reports: the context a claim is judged in
     if stage == "verify":

@@ -9,9 +9,10 @@ context, so a blast whose arrivals straddle two runs is still one incident.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,10 +20,23 @@ from numpy.typing import NDArray
 from truceline.agreement import Agreement
 from truceline.fuse._associate import MAX_TRAVEL_S, Arrivals, Association, associate
 from truceline.fuse._craters import REASON_PENDING as CRATER_PENDING
-from truceline.fuse._craters import CraterReports, crater_incidents, fuse_bearings, join_craters
+from truceline.fuse._craters import (
+    CraterLinks,
+    CraterReports,
+    crater_incidents,
+    fuse_bearings,
+    join_craters,
+)
 from truceline.fuse._locate import OK, REASONS
 from truceline.fuse._met import Weather
-from truceline.fuse._observers import REASON_PENDING, PatrolPoints, fusable, fuse_points, join_patrols
+from truceline.fuse._observers import (
+    REASON_PENDING,
+    ObserverLinks,
+    PatrolPoints,
+    fusable,
+    fuse_points,
+    join_patrols,
+)
 from truceline.fuse._radar import RadarTracks, fold_radar
 from truceline.fuse._radar_only import radar_only
 from truceline.fuse._records import (
@@ -44,7 +58,10 @@ from truceline.model import (
     RadarTrack,
     Record,
 )
-from truceline.store import ObservationQuery, Store
+from truceline.store import ObservationQuery, Store, StoredObservation
+
+if TYPE_CHECKING:
+    from truceline.fuse._late import Part
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 CONTEXT_S = 2 * MAX_TRAVEL_S
@@ -68,80 +85,137 @@ class _Loaded:
     marking_table: list[Markings]
     new: NDArray[np.bool_]
     radar: list[RadarTrack] = field(default_factory=list)
+    late: frozenset[tuple[str, str, str]] = frozenset()
+    """The window's patrol reports decided here (their dedup keys): an event one of them joins
+    is built again even without a new arrival (:func:`run_parts`)."""
 
 
-def _load(store: Store, after_seq: int, upto_seq: int) -> _Loaded:
-    sensor_index: dict[str, int] = {}
-    sensor_lon: list[float] = []
-    sensor_lat: list[float] = []
-    mark_index: dict[tuple[object, ...], int] = {}
-    marks: list[Markings] = []
-    cols: dict[str, list[float]] = defaultdict(list)
-    refs: list[ObservationRef] = []
-    mk: list[int] = []
-    new: list[bool] = []
-    seen: set[tuple[str, str, str]] = set()
-    radar: list[RadarTrack] = []
+class _Reader:
+    """Collects arrivals into the columns of a :class:`_Loaded`, each report once."""
 
-    def add(o: AcousticArrival, is_new: bool) -> None:
+    def __init__(self) -> None:
+        self.sensor_index: dict[str, int] = {}
+        self.sensor_lon: list[float] = []
+        self.sensor_lat: list[float] = []
+        self.mark_index: dict[tuple[object, ...], int] = {}
+        self.marks: list[Markings] = []
+        self.cols: dict[str, list[float]] = defaultdict(list)
+        self.refs: list[ObservationRef] = []
+        self.mk: list[int] = []
+        self.new: list[bool] = []
+        self.seen: set[tuple[str, str, str]] = set()
+        self.radar: list[RadarTrack] = []
+        self.t_min: datetime | None = None  # of the new arrivals
+        self.t_max: datetime | None = None
+
+    def add(self, o: AcousticArrival, is_new: bool) -> None:
         key = o.dedup_key
-        if key in seen:
+        if key in self.seen:
             return
-        seen.add(key)
+        self.seen.add(key)
+        cols = self.cols
         # A sensor is its (participant, source); its position is the one the report gives.
         skey = f"{o.participant}\x1f{o.source}"
-        s = sensor_index.get(skey)
+        s = self.sensor_index.get(skey)
         if s is None:
-            s = sensor_index[skey] = len(sensor_lon)
-            sensor_lon.append(o.location.lon)
-            sensor_lat.append(o.location.lat)
+            s = self.sensor_index[skey] = len(self.sensor_lon)
+            self.sensor_lon.append(o.location.lon)
+            self.sensor_lat.append(o.location.lat)
         cols["sensor"].append(s)
         cols["time"].append(_seconds(o.time))
         cols["sigma"].append(max(o.time_error_s, 1e-3))
         cols["bearing"].append(o.bearing_deg if o.bearing_deg is not None else np.nan)
         cols["bsigma"].append(o.bearing_error_deg if o.bearing_error_deg is not None else np.nan)
-        refs.append(ObservationRef(participant=o.participant, source=o.source, key=o.key))
+        self.refs.append(ObservationRef(participant=o.participant, source=o.source, key=o.key))
         mkey = (o.markings.tlp, o.markings.originator, o.markings.releasable_to, o.markings.sharing_group)
-        m = mark_index.get(mkey)  # hashing the tuple, not the record, keeps this cheap
+        m = self.mark_index.get(mkey)  # hashing the tuple, not the record, keeps this cheap
         if m is None:
-            m = mark_index[mkey] = len(marks)
-            marks.append(o.markings)
-        mk.append(m)
-        new.append(is_new)
+            m = self.mark_index[mkey] = len(self.marks)
+            self.marks.append(o.markings)
+        self.mk.append(m)
+        self.new.append(is_new)
+        if is_new:
+            self.t_min = o.time if self.t_min is None or o.time < self.t_min else self.t_min
+            self.t_max = o.time if self.t_max is None or o.time > self.t_max else self.t_max
 
-    t_min: datetime | None = None
-    t_max: datetime | None = None
-    query = ObservationQuery(after_seq=after_seq, kinds=("acoustic_arrival", "radar_track"))
-    for stored in store.observations(query):
-        if stored.seq > upto_seq:
-            break
-        o = stored.observation
-        if isinstance(o, AcousticArrival):
-            add(o, True)
-            t_min = o.time if t_min is None or o.time < t_min else t_min
-            t_max = o.time if t_max is None or o.time > t_max else t_max
-        elif isinstance(o, RadarTrack):
-            radar.append(o)
-    if t_min is not None and t_max is not None and after_seq > 0:
-        # Context: earlier-stored arrivals of blasts that may also have new arrivals.
+    def window(self, store: Store, after_seq: int, upto_seq: int) -> _Reader:
+        """Read the window's arrivals (new) and radar tracks."""
+        query = ObservationQuery(after_seq=after_seq, kinds=("acoustic_arrival", "radar_track"))
+        for stored in store.observations(query):
+            if stored.seq > upto_seq:
+                break
+            o = stored.observation
+            if isinstance(o, AcousticArrival):
+                self.add(o, True)
+            elif isinstance(o, RadarTrack):
+                self.radar.append(o)
+        return self
+
+    def base(self) -> tuple[float, float] | None:
+        """The time the new arrivals' context is read for (seconds since :data:`EPOCH`)."""
+        if self.t_min is None or self.t_max is None:
+            return None
+        return _seconds(self.t_min) - CONTEXT_S, _seconds(self.t_max) + CONTEXT_S
+
+    def context(self, store: Store, after_seq: int, part: Part | None = None) -> _Reader:
+        """Add, in seq order, the arrivals stored up to ``after_seq`` that fired within
+        :data:`CONTEXT_S` of the new ones (earlier-stored arrivals of blasts that may also have new
+        arrivals), and those of the rest of ``part`` where a round's part reaches beyond that."""
+        if self.t_min is None or self.t_max is None or after_seq <= 0:
+            return self
         ctx = ObservationQuery(
             kinds=("acoustic_arrival",),
-            start=t_min - timedelta(seconds=CONTEXT_S),
-            end=t_max + timedelta(seconds=CONTEXT_S),
+            start=self.t_min - timedelta(seconds=CONTEXT_S),
+            end=self.t_max + timedelta(seconds=CONTEXT_S),
         )
-        for stored in store.observations(ctx):
-            if stored.seq <= after_seq and isinstance(stored.observation, AcousticArrival):
-                add(stored.observation, False)
-    arrivals = Arrivals(
-        sensor=np.asarray(cols["sensor"], dtype=np.intp),
-        time_s=np.asarray(cols["time"], dtype=np.float64),
-        sigma_s=np.asarray(cols["sigma"], dtype=np.float64),
-        bearing_deg=np.asarray(cols["bearing"], dtype=np.float64),
-        bearing_sigma_deg=np.asarray(cols["bsigma"], dtype=np.float64),
-        sensor_lon=np.asarray(sensor_lon, dtype=np.float64),
-        sensor_lat=np.asarray(sensor_lat, dtype=np.float64),
+        rows: Iterable[StoredObservation] = (s for s in store.observations(ctx) if s.seq <= after_seq)
+        base = self.base()
+        if part is not None and base is not None and (part.lo < base[0] or part.hi > base[1]):
+            more = _stored_arrivals(store, part.lo, base[0], after_seq) + _stored_arrivals(
+                store, base[1], part.hi, after_seq
+            )
+            rows = sorted([*rows, *more], key=lambda s: s.seq)
+        for stored in rows:
+            if isinstance(stored.observation, AcousticArrival):
+                self.add(stored.observation, False)
+        return self
+
+    def loaded(self) -> _Loaded:
+        cols = self.cols
+        arrivals = Arrivals(
+            sensor=np.asarray(cols["sensor"], dtype=np.intp),
+            time_s=np.asarray(cols["time"], dtype=np.float64),
+            sigma_s=np.asarray(cols["sigma"], dtype=np.float64),
+            bearing_deg=np.asarray(cols["bearing"], dtype=np.float64),
+            bearing_sigma_deg=np.asarray(cols["bsigma"], dtype=np.float64),
+            sensor_lon=np.asarray(self.sensor_lon, dtype=np.float64),
+            sensor_lat=np.asarray(self.sensor_lat, dtype=np.float64),
+        )
+        return _Loaded(arrivals, self.refs, self.mk, self.marks, np.asarray(self.new, dtype=bool), self.radar)
+
+
+def _stored_arrivals(store: Store, lo: float, hi: float, upto_seq: int) -> list[StoredObservation]:
+    """The stored arrivals (seq <= upto_seq) that fired in [lo, hi), in seq order."""
+    if hi <= lo:
+        return []
+    query = ObservationQuery(
+        kinds=("acoustic_arrival",), start=EPOCH + timedelta(seconds=lo), end=EPOCH + timedelta(seconds=hi)
     )
-    return _Loaded(arrivals, refs, mk, marks, np.asarray(new, dtype=bool), radar)
+    return [s for s in store.observations(query) if s.seq <= upto_seq]
+
+
+def _load(store: Store, after_seq: int, upto_seq: int) -> _Loaded:
+    """The window's arrivals (new, in seq order) and their context (in seq order) as columns."""
+    return _Reader().window(store, after_seq, upto_seq).context(store, after_seq).loaded()
+
+
+def _load_part(store: Store, part: Part, upto_seq: int) -> _Loaded:
+    """A part of a round without new arrivals: every stored arrival of its time, as context."""
+    reader = _Reader()
+    for stored in _stored_arrivals(store, part.lo, part.hi, upto_seq):
+        if isinstance(stored.observation, AcousticArrival):
+            reader.add(stored.observation, False)
+    return reader.loaded()
 
 
 def _weather(store: Store, t_min: float, t_max: float) -> Weather:
@@ -260,13 +334,18 @@ def build_incidents(
     standard_atmosphere: bool = False,
     patrols: Sequence[PatrolReport] = (),
     radar: Sequence[RadarTrack] | None = None,
+    anchored: Callable[[str], bool] | None = None,
 ) -> tuple[list[Incident], dict[str, int]]:
     """Incident records for the events that hold at least one new arrival; with them the radar
     tracks and patrol reports that join them, and the incidents of radar tracks and observers'
     reports that join no acoustic event.
 
     ``radar`` defaults to the loaded window's tracks; ``patrols`` are the reports whose period
-    may overlap the arrivals (:func:`locate_and_write` reads them by time)."""
+    may overlap the arrivals (:func:`locate_and_write` reads them by time). An event a late
+    report (``loaded.late``) joins is built too, without a new arrival, where ``anchored`` (if
+    given) says its incident is stored: its picks were fused before, so a rebuilt incident is a
+    new version of that one, never a second incident for picks another one cites. Without new
+    arrivals only the observer- and crater-only incidents a late report is in are built."""
     arr = loaded.arrivals
     sol = assoc.solutions
     ev = assoc.event_of
@@ -294,6 +373,11 @@ def build_incidents(
     patrol_of = links.by_event()
     crater_links = join_craters(craters, sol, impacts, complete)
     crater_of = crater_links.by_event()
+    late_logs = [k for k in range(len(pts)) if pts.records[k].dedup_key in loaded.late]
+    late_craters = [k for k in range(len(craters)) if craters.records[k].dedup_key in loaded.late]
+    joined_late = {int(links.event_of[k]) for k in late_logs} | {int(crater_links.event_of[k]) for k in late_craters}
+    built_late: set[int] = set()
+    fresh = bool(loaded.new.any())
     out: list[Incident] = []
     counts = {
         "incidents": 0, "located": 0, "not_located": 0, "radar_fused": 0, "patrol_linked": 0, "patrol_fused": 0,
@@ -302,11 +386,15 @@ def build_incidents(
     for s0, s1 in zip(starts.tolist(), ends.tolist(), strict=True):
         members = order[s0:s1]
         e = int(e_sorted[s0])
-        if not has_new[e]:
+        if not has_new[e] and e not in joined_late:
             continue
         refs = [loaded.refs[i] for i in members.tolist()]
         first = refs[0]
         iid = incident_id((first.participant, first.source, first.key))
+        if not has_new[e]:
+            if anchored is not None and not anchored(iid):
+                continue
+            built_late.add(e)
         t0 = EPOCH + timedelta(seconds=float(sol.t0[e])) if np.isfinite(sol.t0[e]) else None
         t_first = EPOCH + timedelta(seconds=float(arr.time_s[members].min()))
         t_last = EPOCH + timedelta(seconds=float(arr.time_s[members].max()))
@@ -420,9 +508,19 @@ def build_incidents(
                 note=note,
             )
         )
-    out.extend(radar_only_incidents(loaded, tracks_in, [r for r in rest if r.event < 0], agreement, created, EPOCH))
-    out.extend(observer_incidents(pts, links, agreement, created, EPOCH))
-    out.extend(crater_incidents(craters, crater_links, agreement, created, EPOCH))
+    if fresh:
+        out.extend(radar_only_incidents(loaded, tracks_in, [r for r in rest if r.event < 0], agreement, created, EPOCH))
+        out.extend(observer_incidents(pts, links, agreement, created, EPOCH))
+        out.extend(crater_incidents(craters, crater_links, agreement, created, EPOCH))
+    else:  # nothing new but late reports: what they are in, and nothing the last build did not change
+        log_set, crater_set = set(late_logs), set(late_craters)
+        fixes = [f for f in links.fixes if log_set.intersection(f.members)]
+        out.extend(observer_incidents(pts, replace(links, fixes=fixes), agreement, created, EPOCH))
+        crater_fixes = [f for f in crater_links.fixes if crater_set.intersection(f.members)]
+        out.extend(crater_incidents(craters, replace(crater_links, fixes=crater_fixes), agreement, created, EPOCH))
+    if loaded.late:
+        built = set(np.flatnonzero(has_new).tolist()) | built_late
+        _late_counts(counts, late_logs, links, late_craters, crater_links, built)
     counts.update(radar_counts)
     counts["radar_new_picks"] = sum(int(loaded.new[r.picks].sum()) for r in rest if r.event < 0 and r.picks)
     counts["patrol_reports"] = len(pts)
@@ -438,9 +536,50 @@ def build_incidents(
     return out, counts
 
 
+def _late_counts(
+    counts: dict[str, int],
+    logs: Sequence[int],
+    links: ObserverLinks,
+    craters: Sequence[int],
+    crater_links: CraterLinks,
+    built: set[int],
+) -> None:
+    """What became of the late reports decided here: joined a built incident, in an observer- or
+    crater-only fix, waiting for their whole time, or joined nothing (no match, ambiguous, or an
+    event whose incident is not stored: ``late_unanchored``)."""
+    for ks, ls, pending in ((logs, links, REASON_PENDING), (craters, crater_links, CRATER_PENDING)):
+        fixed = {k for f in ls.fixes for k in f.members}
+        for k in ks:
+            e = int(ls.event_of[k])
+            if e >= 0:
+                key = "late_joined" if e in built else "late_unanchored"
+            elif k in fixed:
+                key = "late_fixed"
+            elif ls.reason[k] == pending:
+                key = "late_pending"
+            else:
+                key = "late_unmatched"
+            counts[key] = counts.get(key, 0) + 1
+
+
 def run(store: Store, agreement: Agreement, *, after_seq: int, upto_seq: int) -> dict[str, int]:
-    """Associate and locate the acoustic arrivals with seq in (after_seq, upto_seq]; write incidents."""
-    return locate_and_write(store, agreement, _load(store, after_seq, upto_seq), after_seq=after_seq)
+    """Associate and locate the acoustic arrivals with seq in (after_seq, upto_seq]; write incidents.
+
+    Patrol reports and crater analyses stored in the window after the first are decided by
+    building again the incidents they may join (:func:`run_parts`)."""
+    from truceline.fuse._late import run_parts  # it imports this module's loading and constants
+
+    reader = _Reader().window(store, after_seq, upto_seq)
+
+    def load(part: Part | None) -> _Loaded:
+        if part is None or part.base:
+            return reader.context(store, after_seq, part).loaded()
+        return _load_part(store, part, upto_seq)
+
+    def locate(loaded: _Loaded) -> dict[str, int]:
+        return locate_and_write(store, agreement, loaded, after_seq=after_seq)
+
+    return run_parts(store, after_seq, upto_seq, reader.base(), load, locate)
 
 
 def locate_and_write(
@@ -461,7 +600,8 @@ def locate_and_write(
     other arrivals (the stream's check that the picks it left out could not have joined)."""
     arr = loaded.arrivals
     if len(arr) == 0:
-        return {"incidents": 0, "arrivals": 0}
+        # No picks at all in a late report's time: none can be complete there, as in a run.
+        return {"incidents": 0, "arrivals": 0, **({"late_pending": len(loaded.late)} if loaded.late else {})}
     lo, hi = span if span is not None else (float(arr.time_s.min()), float(arr.time_s.max()))
     weather = _weather(store, lo, hi)
     assoc = associate(arr, weather)
@@ -471,7 +611,14 @@ def locate_and_write(
         assoc = associate(loaded.arrivals, weather)
     patrols, radar = _reports(store, loaded.radar, lo, hi)
     incidents, counts = build_incidents(
-        loaded, assoc, agreement, now_utc(), standard_atmosphere=weather.standard, patrols=patrols, radar=radar
+        loaded,
+        assoc,
+        agreement,
+        now_utc(),
+        standard_atmosphere=weather.standard,
+        patrols=patrols,
+        radar=radar,
+        anchored=(lambda iid: store.get_record("incident", iid) is not None) if loaded.late else None,
     )
     # A first run over an empty store has nothing to compare with (a day: 70,000 look-ups saved).
     written: Sequence[Record] = _changed(store, incidents) if after_seq > 0 else incidents

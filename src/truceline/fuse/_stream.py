@@ -37,6 +37,7 @@ from scipy.spatial import cKDTree
 
 from truceline.agreement import Agreement
 from truceline.fuse._associate import MAX_RANGE_M, Arrivals, Association
+from truceline.fuse._late import Part, run_parts
 from truceline.fuse._run import CONTEXT_S, EPOCH, _Loaded, locate_and_write
 from truceline.model import Markings, ObservationRef, RadarTrack
 from truceline.store import ObservationQuery, Store, StoredObservation
@@ -116,6 +117,7 @@ class FuseStream:
         self.raw_marks: dict[tuple[object, ...], int] = {}
         self.marks: list[Markings] = []
         self.store_reads = 0  # context reads from the store (the first round, late picks)
+        self.part_reads = 0  # reads from the store for the time late patrol reports describe
 
     # --- reading ------------------------------------------------------------------------
     def _columns(self, rows: Iterable[tuple[Any, ...]], upto_seq: int) -> _Columns:
@@ -207,6 +209,31 @@ class FuseStream:
             self._context(store, max(start, self.hi), end, after_seq)
             self.lo, self.hi = min(self.lo, start), max(self.hi, end)
 
+    def _span_rows(self, store: Store, start: float, end: float, upto_seq: int) -> _Columns:
+        """The stored arrivals (seq <= upto_seq) fired in [start, end), for a round's part around
+        late reports: memory's rows where it vouches for them, the store's elsewhere. Memory and
+        its [lo, hi) are left as they are (hours of picks a late report reaches back to are read
+        for that round only; the new arrivals of the round never lie there)."""
+        parts = []
+        inner = max(start, self.lo), min(end, self.hi)
+        gaps = [(start, end)]
+        if inner[0] < inner[1]:
+            w = self.window
+            parts.append(w.take(np.flatnonzero((w.time >= inner[0]) & (w.time < inner[1]))))
+            gaps = [(start, inner[0]), (inner[1], end)]
+        for a, b in gaps:
+            if a < b:
+                self.part_reads += 1
+                query = ObservationQuery(
+                    kinds=("acoustic_arrival",), start=EPOCH + timedelta(seconds=a), end=EPOCH + timedelta(seconds=b)
+                )
+                rows = (r for r in store.observation_fields(query, FIELDS) if r[0] <= upto_seq)
+                parts.append(self._columns(rows, upto_seq))
+        out = _Columns()
+        for part in parts:
+            out = out.joined(part)
+        return out.take(np.argsort(out.seq, kind="stable"))
+
     # --- one round ------------------------------------------------------------------------
     def run(self, store: Store, agreement: Agreement, *, after_seq: int, upto_seq: int) -> dict[str, int]:
         """Associate and locate the arrivals with seq in (after_seq, upto_seq]; write incidents."""
@@ -220,15 +247,27 @@ class FuseStream:
         self.last_seq = None  # until the round has finished: a failed round starts afresh
         query = ObservationQuery(after_seq=after_seq, kinds=("acoustic_arrival",))
         new = self._columns(store.observation_fields(query, FIELDS), upto_seq)
-        if len(new):
-            t_min, t_max = float(new.time.min()), float(new.time.max())
-            start, end = t_min - CONTEXT_S, t_max + CONTEXT_S
+        base = (float(new.time.min()) - CONTEXT_S, float(new.time.max()) + CONTEXT_S) if len(new) else None
+
+        def load(part: Part | None) -> _Loaded:
+            if part is not None and not part.base:  # around late reports: nothing new in it
+                return self._loaded(_Columns(), self._span_rows(store, part.lo, part.hi, upto_seq), [])
+            if base is None:
+                return self._loaded(new, _Columns(), radar)
+            start, end = base
             if after_seq > 0:  # a first run over a store has no context, as run() has none
                 self._read_context(store, start, end, after_seq)
-            loaded = self._loaded(new, start, end, radar)
-        else:
-            loaded = self._loaded(new, 0.0, 0.0, radar)
-        counts = self._locate(store, agreement, loaded, after_seq)
+            w = self.window
+            ctx = w.take(np.flatnonzero((w.time >= start) & (w.time < end)))
+            if part is not None:  # the part reaches past the new arrivals' context: read the rest
+                ctx = ctx.joined(self._span_rows(store, part.lo, start, after_seq))
+                ctx = ctx.joined(self._span_rows(store, end, part.hi, after_seq))
+            return self._loaded(new, ctx.take(np.argsort(ctx.seq, kind="stable")), radar)
+
+        def locate(loaded: _Loaded) -> dict[str, int]:
+            return self._locate(store, agreement, loaded, after_seq)
+
+        counts = run_parts(store, after_seq, upto_seq, base, load, locate)
         self.window = self.window.joined(new)
         if after_seq == 0:  # memory now holds every arrival stored up to upto_seq, whenever it fired
             self.lo, self.hi = float("-inf"), float("inf")
@@ -275,11 +314,9 @@ class FuseStream:
         counts["stream_far_picks"] = 0 if redone[0] else int(far.sum())
         return counts
 
-    def _loaded(self, new: _Columns, start: float, end: float, radar: list[RadarTrack]) -> _Loaded:
-        """What :func:`truceline.fuse._run._load` would load: new in seq order, then the context."""
-        w = self.window
-        ctx = w.take(np.flatnonzero((w.time >= start) & (w.time < end)))
-        ctx = ctx.take(np.argsort(ctx.seq, kind="stable"))
+    def _loaded(self, new: _Columns, ctx: _Columns, radar: list[RadarTrack]) -> _Loaded:
+        """What :func:`truceline.fuse._run._load` would load: new in seq order, then the context
+        (``ctx``, in seq order)."""
         both = new.joined(ctx)
         # Sensors and markings numbered in order of first appearance, as a fresh load numbers them.
         sensors, first = np.unique(both.sensor, return_index=True)
@@ -396,6 +433,7 @@ def _take_loaded(loaded: _Loaded, idx: NDArray[np.intp]) -> _Loaded:
         loaded.marking_table,
         loaded.new[idx],
         loaded.radar,
+        loaded.late,
     )
 
 
