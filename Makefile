@@ -81,6 +81,7 @@ prove: install services
 	-$(BIN)/python benchmarks/load.py --mode api --rate 5000 --seconds 600 --json-out $(PROVE_OUT)/load_api.json
 	-$(BIN)/python benchmarks/load.py --mode nats --rate 5000 --seconds 600 --json-out $(PROVE_OUT)/load_nats.json
 	-$(BIN)/python benchmarks/load.py --mode api --rate 5000 --seconds 600 --alerts --json-out $(PROVE_OUT)/load_api_alerts.json
+	-$(BIN)/python benchmarks/load.py --mode nats --rate 5000 --seconds 600 --alerts --json-out $(PROVE_OUT)/load_nats_alerts.json
 	$(BIN)/python tools/prove_summary.py $(PROVE_OUT) --expect $(PROVE_EXPECT)
 
 # The same steps, short (a few minutes): the table's shape and a smoke test of every tool.
