@@ -58,7 +58,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _alert_probe import Scene, alert_figures, follow_tail, start_follow, wait_processed
+from _alert_probe import FOLLOWERS, Scene, alert_figures, follow_tail, start_follow, wait_processed
 
 ADMIN_URL = os.environ.get("TRUCELINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 PARTICIPANTS = ("USA", "GBR", "FRA", "UKR")
@@ -313,8 +313,6 @@ def pipeline_pids(follow: list[subprocess.Popen[bytes]]) -> dict[str, list[int]]
     """The followers' pids, summed (``pipeline``) and each on its own (``follow-<stages>``)."""
     if not follow:
         return {}
-    from _alert_probe import FOLLOWERS
-
     each = {f"follow-{'+'.join(stages)}": [p.pid] for (stages, *_), p in zip(FOLLOWERS, follow, strict=True)}
     return {"pipeline": [p.pid for p in follow], **each}
 

@@ -42,9 +42,8 @@ from numpy.typing import NDArray
 
 from truceline.agreement import Agreement
 from truceline.fuse._locate import OK, Solutions, chi2_isf
-from truceline.fuse._observers import _move, _offsets, linked_groups
-from truceline.fuse._records import incident_id, make_incident, make_origin, merge_markings
-from truceline.fuse._solo import observation_ref
+from truceline.fuse._observers import ObserverFix, _move, _offsets, linked_groups, members_by_event
+from truceline.fuse._solo import fix_incident
 from truceline.model import Incident, PatrolReport
 
 FloatArray = NDArray[np.float64]
@@ -116,18 +115,9 @@ class CraterReports:
         return np.asarray(np.radians(self.bsig[k]) ** 2 + (self.pos_var[k] + cross_var) / np.maximum(d, 1.0) ** 2)
 
 
-@dataclass
-class CraterFix:
-    """A crater-only incident: its reports and, when the fix holds, the located firing point."""
-
-    members: list[int]
-    lon: float
-    lat: float
-    cov: FloatArray
-    time_s: float
-    time_error_s: float
-    chi2: float
-    reason: str  # '' when located
+CraterFix = ObserverFix
+"""A crater-only incident: its reports and, when the crossing holds, the located firing point
+(the fields of an observers' fix)."""
 
 
 @dataclass
@@ -141,11 +131,7 @@ class CraterLinks:
     fixes: list[CraterFix] = field(default_factory=list)
 
     def by_event(self) -> dict[int, list[int]]:
-        out: dict[int, list[int]] = {}
-        for k, e in enumerate(self.event_of.tolist()):
-            if e >= 0:
-                out.setdefault(e, []).append(k)
-        return out
+        return members_by_event(self.event_of)
 
 
 def _wrap(a: FloatArray) -> FloatArray:
@@ -376,24 +362,8 @@ def crater_incidents(
     out = []
     for fix in links.fixes:
         recs = [cr.records[k] for k in fix.members]
-        iid = incident_id(recs[0].dedup_key)
-        origins = []
-        sector = None
-        t = epoch + timedelta(seconds=fix.time_s)
-        if not fix.reason:
-            origins.append(
-                make_origin(
-                    iid, "crater", fix.lon, fix.lat, fix.cov.tolist(), t, fix.time_error_s, len(recs), None, created,
-                    note=f"back-bearings of {len(recs)} craters crossing (χ² {fix.chi2:.1f})",
-                )
-            )  # fmt: skip
-            sector = str(agreement.sector_of(np.array([fix.lon]), np.array([fix.lat]))[0]) or None
         start = epoch + timedelta(seconds=float(min(cr.t[k] for k in fix.members)))
         end = epoch + timedelta(seconds=float(max(cr.t[k] for k in fix.members)))
-        out.append(
-            make_incident(
-                iid, [observation_ref(r) for r in recs], origins, origins[0].id if origins else None, start, end,
-                merge_markings([r.markings for r in recs]), created, sector, note=fix.reason,
-            )
-        )  # fmt: skip
+        note = f"back-bearings of {len(recs)} craters crossing (χ² {fix.chi2:.1f})"
+        out.append(fix_incident(fix, recs, "crater", note, start, end, agreement, created, epoch))
     return out

@@ -142,6 +142,15 @@ class PatrolPoints:
         return len(self.records)
 
 
+def members_by_event(event_of: IntArray) -> dict[int, list[int]]:
+    """The reports joining each event (``event_of``: per report, its event or -1), in report order."""
+    out: dict[int, list[int]] = {}
+    for k, e in enumerate(event_of.tolist()):
+        if e >= 0:
+            out.setdefault(e, []).append(k)
+    return out
+
+
 @dataclass
 class ObserverLinks:
     """What :func:`join_patrols` decided, per report and per event."""
@@ -152,11 +161,7 @@ class ObserverLinks:
     fixes: list[ObserverFix] = field(default_factory=list)
 
     def by_event(self) -> dict[int, list[int]]:
-        out: dict[int, list[int]] = {}
-        for k, e in enumerate(self.event_of.tolist()):
-            if e >= 0:
-                out.setdefault(e, []).append(k)
-        return out
+        return members_by_event(self.event_of)
 
 
 @dataclass

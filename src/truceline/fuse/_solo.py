@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from truceline.agreement import Agreement
-from truceline.fuse._observers import ObserverLinks, PatrolPoints
+from truceline.fuse._observers import ObserverFix, ObserverLinks, PatrolPoints
 from truceline.fuse._radar_only import RadarOnly
 from truceline.fuse._records import incident_id, make_incident, make_origin, merge_markings
 from truceline.model import Incident, ObservationRef, PatrolReport, RadarTrack
@@ -69,24 +69,39 @@ def observer_incidents(
     out = []
     for fix in links.fixes:
         recs = [pts.records[k] for k in fix.members]
-        iid = incident_id(recs[0].dedup_key)
-        t = epoch + timedelta(seconds=fix.time_s)
-        origins = []
-        sector = None
-        if not fix.reason:
-            origins.append(
-                make_origin(
-                    iid, "observer", fix.lon, fix.lat, fix.cov.tolist(), t, fix.time_error_s, len(recs), None,
-                    created, note=f"bearings and distances of {len(recs)} observers (χ² {fix.chi2:.1f})",
-                )
-            )  # fmt: skip
-            sector = str(agreement.sector_of(np.array([fix.lon]), np.array([fix.lat]))[0]) or None
         start = epoch + timedelta(seconds=float(max(pts.t0[k] for k in fix.members)))
         end = epoch + timedelta(seconds=float(min(pts.t1[k] for k in fix.members)))
-        out.append(
-            make_incident(
-                iid, [observation_ref(r) for r in recs], origins, origins[0].id if origins else None, start,
-                max(start, end), merge_markings([r.markings for r in recs]), created, sector, note=fix.reason,
+        note = f"bearings and distances of {len(recs)} observers (χ² {fix.chi2:.1f})"
+        out.append(fix_incident(fix, recs, "observer", note, start, end, agreement, created, epoch))
+    return out
+
+
+def fix_incident(
+    fix: ObserverFix,
+    recs: Sequence[PatrolReport],
+    method: str,
+    note: str,
+    start: datetime,
+    end: datetime,
+    agreement: Agreement,
+    created: datetime,
+    epoch: datetime,
+) -> Incident:
+    """The incident of one fix of reports ``recs``: its origin (``method``, ``note``) where the
+    fix holds, none and the fix's reason where it fails; its id from the earliest report."""
+    iid = incident_id(recs[0].dedup_key)
+    origins = []
+    sector = None
+    if not fix.reason:
+        t = epoch + timedelta(seconds=fix.time_s)
+        origins.append(
+            make_origin(
+                iid, method, fix.lon, fix.lat, fix.cov.tolist(), t, fix.time_error_s, len(recs), None, created,
+                note=note,
             )
         )  # fmt: skip
-    return out
+        sector = str(agreement.sector_of(np.array([fix.lon]), np.array([fix.lat]))[0]) or None
+    return make_incident(
+        iid, [observation_ref(r) for r in recs], origins, origins[0].id if origins else None, start, max(start, end),
+        merge_markings([r.markings for r in recs]), created, sector, note=fix.reason,
+    )  # fmt: skip
